@@ -1,0 +1,1 @@
+"""Durable files: atomic writes and the locked drill-history append."""
