@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 MODES = ("disabled", "shadow", "enforce", "promoted")
@@ -46,7 +45,3 @@ def parse_float_setting(raw: str | None, default: float) -> float:
 def setting_from(env: Mapping[str, str], name: str) -> str:
     """An environment setting as CAVRA sees a path: unset and blank both mean not configured."""
     return env.get(name, "").strip()
-
-
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)

@@ -1,0 +1,177 @@
+"""The `cavra-drill` command line: thin typer commands that parse, call, render and exit.
+
+Command bodies import their implementation lazily: `readiness --json` must start in well
+under 150 ms, so nothing here pulls in pydantic, anyio or psutil at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, NoReturn
+
+import typer
+
+from cavra_drill.errors import DrillError
+
+app = typer.Typer(
+    name="cavra-drill",
+    help="Rehearse CAVRA's Go-to-Python rollback and produce the evidence its promoted-mode gate reads.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class ReportKind(StrEnum):
+    production = "production"
+    rollback = "rollback"
+    rehearsal = "rehearsal"
+    drills = "drills"
+    schedule = "schedule"
+
+
+class FileKind(StrEnum):
+    auto = "auto"
+    plan = "plan"
+    rehearsal = "rehearsal"
+    history = "history"
+    schedule = "schedule"
+
+
+class SchemaKind(StrEnum):
+    plan = "plan"
+    rehearsal = "rehearsal"
+    drill = "drill"
+    history = "history"
+    schedule = "schedule"
+
+
+def _finish(action: Callable[[], int]) -> NoReturn:
+    """The one error boundary: a DrillError becomes one line on stderr and its exit code."""
+    try:
+        code = action()
+    except DrillError as error:
+        sys.stderr.write(f"cavra-drill: {error.message}\n")
+        raise typer.Exit(error.exit_code) from None
+    raise typer.Exit(code)
+
+
+ModeOpt = Annotated[
+    str | None,
+    typer.Option("--mode", help="Go backend mode [env CAVRA_GO_BACKEND_MODE]; unknown means disabled."),
+]
+PlanOpt = Annotated[str | None, typer.Option("--plan", help="Rollback plan [env CAVRA_GO_ROLLBACK_PLAN].")]
+RehearsalOpt = Annotated[
+    str | None,
+    typer.Option("--rehearsal", help="Rehearsal evidence [env CAVRA_GO_ROLLBACK_REHEARSAL_EVIDENCE]."),
+]
+HistoryOpt = Annotated[
+    str | None,
+    typer.Option("--history", help="Drill history [env CAVRA_GO_ROLLBACK_DRILL_HISTORY]."),
+]
+ScheduleOpt = Annotated[
+    str | None,
+    typer.Option("--schedule", help="Drill schedule [env CAVRA_GO_ROLLBACK_DRILL_SCHEDULE]."),
+]
+MaxAgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-age-days",
+        help="Drill freshness window [env CAVRA_GO_ROLLBACK_DRILL_MAX_AGE_DAYS, 90].",
+    ),
+]
+DueSoonOpt = Annotated[
+    str | None,
+    typer.Option("--due-soon-days", help="Due-soon window [env CAVRA_GO_ROLLBACK_DRILL_DUE_SOON_DAYS, 14]."),
+]
+NowOpt = Annotated[str | None, typer.Option("--now", help="Judge as of this ISO-8601 moment (default: now).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+
+@app.command()
+def readiness(
+    mode: ModeOpt = None,
+    plan: PlanOpt = None,
+    rehearsal: RehearsalOpt = None,
+    history: HistoryOpt = None,
+    schedule: ScheduleOpt = None,
+    max_age_days: MaxAgeOpt = None,
+    due_soon_days: DueSoonOpt = None,
+    now: NowOpt = None,
+    report: Annotated[
+        ReportKind, typer.Option("--report", help="Which report to compute.")
+    ] = ReportKind.production,
+    as_json: JsonOpt = False,
+) -> None:
+    """The readiness verdict CAVRA would give. Exit 0 ready/not requested, 1 needs attention."""
+
+    def action() -> int:
+        from cavra_drill.cli.options import resolve_readiness
+        from cavra_drill.cli.readiness import readiness as run_readiness
+
+        settings = resolve_readiness(
+            mode=mode,
+            plan=plan,
+            rehearsal=rehearsal,
+            history=history,
+            schedule=schedule,
+            max_age_days=max_age_days,
+            due_soon_days=due_soon_days,
+            now=now,
+        )
+        return run_readiness(settings, report_kind=report.value, as_json=as_json)
+
+    _finish(action)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Files to judge.")],
+    kind: Annotated[
+        FileKind, typer.Option("--kind", help="File kind; auto reads schema_version.")
+    ] = FileKind.auto,
+    plan: PlanOpt = None,
+    history: HistoryOpt = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Judge files against every contract rule and the public-safety gate. Exit 0 all valid, 1 any invalid."""
+
+    def action() -> int:
+        from cavra_drill.cli.options import resolve_readiness
+        from cavra_drill.cli.validate import validate as run_validate
+
+        settings = resolve_readiness(
+            mode="promoted",
+            plan=plan,
+            rehearsal=None,
+            history=history,
+            schedule=None,
+            max_age_days=None,
+            due_soon_days=None,
+            now=now,
+        )
+        return run_validate(files, kind.value, settings, as_json=as_json)
+
+    _finish(action)
+
+
+@app.command()
+def schema(kind: Annotated[SchemaKind, typer.Argument(help="What cavra-drill writes.")]) -> None:
+    """Print the JSON Schema of a file cavra-drill writes."""
+
+    def action() -> int:
+        from cavra_drill.contract.models import SCHEMA_MODELS
+        from cavra_drill.formats.json_text import render_json
+
+        sys.stdout.write(render_json(SCHEMA_MODELS[kind.value].model_json_schema()))
+        return 0
+
+    _finish(action)
+
+
+def run_cli() -> None:
+    app(prog_name="cavra-drill")
