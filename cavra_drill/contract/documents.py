@@ -65,6 +65,10 @@ def parse_document(path: str, raw: bytes) -> Document:
         return Document(path, None, INVALID_PREFIX + str(exc))
     except RecursionError:
         return Document(path, None, INVALID_PREFIX + "document is nested too deeply")
+    except ValueError as exc:
+        # Not a JSONDecodeError but the decoder refusing a value, e.g. an integer longer than
+        # Python's int-conversion limit (4300 digits): CAVRA crashes; we call it invalid.
+        return Document(path, None, INVALID_PREFIX + str(exc))
     if not isinstance(data, dict):
         return Document(path, None, NOT_OBJECT)
     return Document(path, data, None)
