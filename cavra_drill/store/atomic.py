@@ -1,0 +1,171 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+The data goes to a temporary file in the same directory (same file system, so the rename is
+atomic), is flushed and fsynced, replaces the target with `os.replace`, and the directory is
+fsynced so the rename itself survives a crash. On any failure the temporary file is removed and
+the previous file is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from cavra_drill.errors import EnvironmentFault, InputError
+
+# Errors that mean the machine, not the path we were given, stopped the write.
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+# File systems that cannot fsync a directory say so with these; the rename has happened anyway.
+_DIR_SYNC_UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EBADF})
+_TEMP_ATTEMPTS = 5
+
+
+def write_atomic(path: Path, data: bytes, *, what: str) -> None:
+    """Replace `path` with `data` atomically.
+
+    Raises InputError (exit 3) when the path cannot be written (missing or non-directory
+    parent, read-only, permission, a directory or special file at the path) and EnvironmentFault
+    (exit 4) when the disk is full or the quota exhausted.
+    """
+    _refuse_non_regular_target(path, what=what)
+    temp_path: Path | None = None
+    try:
+        fd, temp_path = _create_temp(path)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp_path, path)
+        temp_path = None
+        _fsync_directory(path.parent)
+    except OSError as error:
+        raise _write_error(error, path, what=what) from None
+    finally:
+        # BaseException too (Ctrl-C mid-write): no temp file may outlive the attempt.
+        if temp_path is not None:
+            with contextlib.suppress(OSError):
+                temp_path.unlink()
+
+
+def write_json_atomic(path: Path, value: object, *, what: str) -> None:
+    """Write `value` as indented UTF-8 JSON with a trailing newline, atomically.
+
+    NaN and infinities raise ValueError (and unserialisable values TypeError) before anything is
+    written: they are bugs in the caller, not properties of the path.
+    """
+    text = json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False)
+    write_atomic(path, (text + "\n").encode("utf-8"), what=what)
+
+
+def check_writable(path: Path, *, what: str) -> None:
+    """Refuse early (InputError) when `path` clearly cannot be written.
+
+    Run before a drill starts so that a bad output path costs nothing; `write_atomic` still
+    handles every failure, since the directory can change in between.
+    """
+    parent = path.parent
+    try:
+        parent_stat = parent.stat()
+    except FileNotFoundError:
+        raise InputError(_cannot(what, path, f"directory {parent} does not exist")) from None
+    except NotADirectoryError:
+        raise InputError(_cannot(what, path, f"{parent} is not a directory")) from None
+    except OSError as error:
+        raise InputError(_cannot(what, path, _reason(error))) from None
+    if not stat.S_ISDIR(parent_stat.st_mode):
+        raise InputError(_cannot(what, path, f"{parent} is not a directory"))
+    _refuse_non_regular_target(path, what=what)
+    # access() also reports a read-only file system (EROFS), which the mode bits do not show.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        read_only = os.statvfs(parent).f_flag & os.ST_RDONLY
+        reason = "read-only file system" if read_only else f"directory {parent} is not writable"
+        raise InputError(_cannot(what, path, reason))
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    # Our own O_EXCL open rather than tempfile.mkstemp: mkstemp forces mode 0600, and the file
+    # must end up readable by the CAVRA process exactly as a normally created file would be.
+    mode = 0o666  # no previous file: the umask decides, as for any new file
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
+    for _ in range(_TEMP_ATTEMPTS):
+        candidate = path.with_name(f".{path.name}.tmp{secrets.token_hex(4)}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            continue
+        if mode != 0o666:
+            try:
+                os.fchmod(fd, mode)  # the umask must not narrow an existing file's mode
+            except OSError:
+                os.close(fd)
+                candidate.unlink()
+                raise
+        return fd, candidate
+    raise FileExistsError(errno.EEXIST, "could not pick a temporary file name")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in _DIR_SYNC_UNSUPPORTED:
+            raise
+    finally:
+        os.close(fd)
+
+
+def _refuse_non_regular_target(path: Path, *, what: str) -> None:
+    try:
+        target = path.stat()
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise InputError(_cannot(what, path, f"{path.parent} is not a directory")) from None
+    except OSError as error:
+        raise InputError(_cannot(what, path, _reason(error))) from None
+    if stat.S_ISDIR(target.st_mode):
+        raise InputError(_cannot(what, path, "it is a directory"))
+    if not stat.S_ISREG(target.st_mode):
+        # As root, os.replace would happily swap out /dev/null or a FIFO.
+        raise InputError(_cannot(what, path, "it is not a regular file"))
+
+
+def _write_error(error: OSError, path: Path, *, what: str) -> InputError | EnvironmentFault:
+    if error.errno in _NO_SPACE:
+        return EnvironmentFault(f"no space left writing {what} {path}")
+    if error.errno == errno.EIO:
+        return EnvironmentFault(f"input/output error writing {what} {path}")
+    if isinstance(error, FileNotFoundError):
+        return InputError(_cannot(what, path, f"directory {path.parent} does not exist"))
+    if isinstance(error, NotADirectoryError):
+        return InputError(_cannot(what, path, f"{path.parent} is not a directory"))
+    if isinstance(error, IsADirectoryError):
+        return InputError(_cannot(what, path, "it is a directory"))
+    return InputError(_cannot(what, path, _reason(error)))
+
+
+def _reason(error: OSError) -> str:
+    if error.errno == errno.EROFS:
+        return "read-only file system"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return (error.strerror or type(error).__name__).lower()
+
+
+def _cannot(what: str, path: Path, reason: str) -> str:
+    return f"cannot write {what} {path}: {reason}"
