@@ -25,7 +25,8 @@ def is_number(value: object) -> bool:
     """An int or float that is finite and not a boolean."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return math.isfinite(value)
+    # An int is always finite; math.isfinite would overflow on one beyond float range.
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def is_positive_number(value: object) -> bool:
