@@ -1,0 +1,125 @@
+"""The drill history: a locked read-modify-write that appends one drill.
+
+Several drills (CI jobs, operators) may append to the same history at once. Each append takes
+an exclusive lock on `<history>.lock`, re-reads the history under that lock (it may have
+changed since the caller looked), appends, and replaces the file atomically, so no drill is
+lost and a reader never sees a half-written history.
+
+The lock is `filelock.FileLock`, which uses `flock(2)`: it serialises processes on one machine
+and on most local file systems, but it does NOT work across NFS clients (each client only sees
+its own locks). Keep a shared history on storage that one machine writes, or serialise the
+drills some other way (one CI concurrency group).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from cavra_drill.contract.safety import check_safe
+from cavra_drill.errors import EnvironmentFault, InputError
+from cavra_drill.store.atomic import check_writable, write_json_atomic
+
+HISTORY_SCHEMA = "cavra.go-backend-rollback-drill-history.v1"
+
+
+def read_history_for_append(path: Path) -> dict[str, object] | None:
+    """The history document at `path`, or None when there is none yet.
+
+    Appending to a file that is not a history would destroy it, so anything else (unreadable,
+    not UTF-8, not JSON, NaN/Infinity, wrong schema, `drills` not a list) is an InputError. The
+    checks stop at what appending needs: an empty `drills` list, or entries CAVRA would not
+    parse, are the validator's business, not a reason to refuse a new drill.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise _invalid(path, "it is a directory") from None
+    except NotADirectoryError:
+        raise _invalid(path, f"{path.parent} is not a directory") from None
+    except PermissionError:
+        raise _invalid(path, "it cannot be read (permission denied)") from None
+    except OSError as error:
+        raise _invalid(path, f"it cannot be read ({error.strerror or 'i/o error'})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _invalid(path, f"it is not UTF-8 (byte {error.start})") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except _NonFiniteNumber as error:
+        raise _invalid(path, f"{error} is not a JSON number") from None
+    except json.JSONDecodeError as error:
+        # msg/line/column only: the decoder's text never quotes the document.
+        where = f"line {error.lineno} column {error.colno}"
+        raise _invalid(path, f"invalid JSON: {error.msg} ({where})") from None
+    except RecursionError:
+        raise _invalid(path, "invalid JSON: nested too deeply") from None
+    if not isinstance(document, dict):
+        raise _invalid(path, "the top level must be a JSON object")
+    if document.get("schema_version") != HISTORY_SCHEMA:
+        raise _invalid(path, f"schema_version must be {HISTORY_SCHEMA}")
+    if not isinstance(document.get("drills"), list):
+        raise _invalid(path, "drills must be a list")
+    return document
+
+
+def append_drill(
+    path: Path,
+    record: Mapping[str, object],
+    *,
+    environment: str,
+    lock_timeout: float = 30.0,
+) -> dict[str, object]:
+    """Append `record` to the history at `path` (created for `environment` if absent).
+
+    Returns the document as written. Raises EnvironmentFault when another process holds the
+    lock for longer than `lock_timeout` seconds, InputError when the history is not a valid
+    history, the new drill is not public-safe, or the file cannot be written.
+    """
+    # Before locking: filelock creates missing parent directories for its lock file, which would
+    # turn a mistyped path into a new directory tree instead of an error.
+    check_writable(path, what="drill history")
+    lock = FileLock(str(path) + ".lock", timeout=lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise EnvironmentFault(
+            f"drill history {path} is locked by another process (waited {lock_timeout:g} s)"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"cannot lock drill history {path}: {reason.lower()}") from None
+    try:
+        document = read_history_for_append(path)
+        if document is None:
+            document = {"schema_version": HISTORY_SCHEMA, "environment": environment, "drills": []}
+            check_safe(environment, artifact=f"drill history {path}", path="environment")
+        drills = document["drills"]
+        assert isinstance(drills, list)  # read_history_for_append guarantees it
+        # Only the new drill is scanned: earlier entries are carried over as they are, and
+        # scanning thousands of them on every append would cost seconds.
+        check_safe(record, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
+        drills.append(dict(record))
+        write_json_atomic(path, document, what="drill history")
+        return document
+    finally:
+        lock.release()
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> object:
+    # Python's decoder accepts NaN/Infinity; CAVRA's contract does not (spec §9).
+    raise _NonFiniteNumber(name)
+
+
+def _invalid(path: Path, reason: str) -> InputError:
+    return InputError(f"{path}: drill history is not a valid history: {reason}")
