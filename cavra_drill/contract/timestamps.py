@@ -20,7 +20,11 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # e.g. 9999-12-31T23:00:00-05:00 is after the last moment a datetime can hold in UTC.
+        return None
 
 
 def days_between(earlier: datetime, later: datetime) -> float:
