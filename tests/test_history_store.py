@@ -93,6 +93,10 @@ INVALID_FILES: list[tuple[str, bytes, str]] = [
     ("drills-object", (_VALID_HEAD + '"drills": {}}').encode(), "drills must be a list"),
     ("drills-null", (_VALID_HEAD + '"drills": null}').encode(), "drills must be a list"),
     ("too-deep", b"[" * 100_000 + b"]" * 100_000, "invalid JSON"),
+    ("huge-float", (_VALID_HEAD + '"drills": [{"recovery_minutes": 1e400}]}').encode(),
+     "a number is too large for a float"),
+    ("huge-int", (_VALID_HEAD + '"drills": [' + "9" * 5000 + "]}").encode(),
+     "invalid JSON: a number has too many digits"),
 ]  # fmt: skip
 
 

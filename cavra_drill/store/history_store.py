@@ -14,6 +14,7 @@ drills some other way (one CI concurrency group).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,15 +52,19 @@ def read_history_for_append(path: Path) -> dict[str, object] | None:
     except UnicodeDecodeError as error:
         raise _invalid(path, f"it is not UTF-8 (byte {error.start})") from None
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except _NonFiniteNumber as error:
-        raise _invalid(path, f"{error} is not a JSON number") from None
+        raise _invalid(path, str(error)) from None
     except json.JSONDecodeError as error:
         # msg/line/column only: the decoder's text never quotes the document.
         where = f"line {error.lineno} column {error.colno}"
         raise _invalid(path, f"invalid JSON: {error.msg} ({where})") from None
     except RecursionError:
         raise _invalid(path, "invalid JSON: nested too deeply") from None
+    except ValueError:
+        # The decoder refusing a value rather than the syntax: an integer past Python's
+        # int-conversion limit (4300 digits).
+        raise _invalid(path, "invalid JSON: a number has too many digits") from None
     if not isinstance(document, dict):
         raise _invalid(path, "the top level must be a JSON object")
     if document.get("schema_version") != HISTORY_SCHEMA:
@@ -117,8 +122,17 @@ class _NonFiniteNumber(ValueError):
 
 
 def _reject_constant(name: str) -> object:
-    # Python's decoder accepts NaN/Infinity; CAVRA's contract does not (spec §9).
-    raise _NonFiniteNumber(name)
+    # Python's decoder accepts NaN/Infinity; CAVRA's contract does not (spec §9), and the
+    # rewritten history could not be rendered (allow_nan=False) anyway.
+    raise _NonFiniteNumber(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    # `1e400` is valid JSON syntax but decodes to infinity, which could not be written back.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFiniteNumber("a number is too large for a float")
+    return value
 
 
 def _invalid(path: Path, reason: str) -> InputError:
