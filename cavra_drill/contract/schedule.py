@@ -60,6 +60,14 @@ def _routes(data: dict[str, Any]) -> tuple[str, object]:
     return "routing_rules", data.get("routing_rules", {})
 
 
+def _add_days(moment: datetime, days: float) -> datetime | None:
+    """`moment` + `days`, or None when the sum is beyond the calendar (no due date, so stale)."""
+    try:
+        return moment + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 def judge_schedule(
     document: Document, history: HistoryJudgement, *, now: datetime, due_soon_days: float
 ) -> ScheduleJudgement:
@@ -82,7 +90,7 @@ def judge_schedule(
     interval = positive_or_none(get("interval_days"))
     due_at = parse_timestamp(get("next_due_at"))
     if due_at is None and interval is not None and history.latest_executed_at is not None:
-        due_at = history.latest_executed_at + timedelta(days=interval)
+        due_at = _add_days(history.latest_executed_at, interval)
     days_until_due = days_between(now, due_at) if due_at is not None else None
     stale = days_until_due is None or days_until_due < 0
     due_soon = not stale and days_until_due is not None and days_until_due <= due_soon_days
