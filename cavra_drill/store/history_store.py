@@ -108,7 +108,7 @@ def append_drill(
         drills = document["drills"]
         assert isinstance(drills, list)  # read_history_for_append guarantees it
         # Only the new drill is scanned: earlier entries are carried over as they are, and
-        # scanning thousands of them on every append would cost seconds.
+        # scanning 10,000 of them on every append would add most of a second.
         check_safe(record, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
         drills.append(dict(record))
         write_json_atomic(path, document, what="drill history")
