@@ -53,11 +53,15 @@ class ScheduleJudgement:
     failures: list[Failure]
 
 
-def _routes(data: dict[str, Any]) -> tuple[str, object]:
-    """`owner_routes`, or its alias `routing_rules`; absent means no routes (an empty object)."""
-    if "owner_routes" in data:
-        return "owner_routes", data["owner_routes"]
-    return "routing_rules", data.get("routing_rules", {})
+def _routes(data: dict[str, Any]) -> list[tuple[str, object]]:
+    """`owner_routes` and its alias `routing_rules`, each that is present; absent means no routes.
+
+    When both are present both are judged: the contract does not say which one CAVRA reads
+    (it may fall back to the alias when owner_routes is empty), so never be more lenient.
+    """
+    names = ("owner_routes", "routing_rules")
+    present: list[tuple[str, object]] = [(name, data[name]) for name in names if name in data]
+    return present or [("owner_routes", {})]
 
 
 def _add_days(moment: datetime, days: float) -> datetime | None:
@@ -96,9 +100,8 @@ def judge_schedule(
     due_soon = not stale and days_until_due is not None and days_until_due <= due_soon_days
 
     data = document.data
-    route_field, routes = _routes(data)
     shape_rules = (
-        (isinstance(routes, dict | list), route_field, MSG_ROUTES),
+        *((isinstance(routes, dict | list), field, MSG_ROUTES) for field, routes in _routes(data)),
         (isinstance(data.get("maintenance_windows", []), list), "maintenance_windows", MSG_WINDOWS),
         (isinstance(data.get("owner_calendars", {}), dict), "owner_calendars", MSG_CALENDARS),
     )
