@@ -101,9 +101,7 @@ def readiness(
     max_age_days: MaxAgeOpt = None,
     due_soon_days: DueSoonOpt = None,
     now: NowOpt = None,
-    report: Annotated[
-        ReportKind, typer.Option("--report", help="Which report to compute.")
-    ] = ReportKind.production,
+    report: Annotated[ReportKind, typer.Option("--report", help="Which report to compute.")] = ReportKind.production,
     as_json: JsonOpt = False,
 ) -> None:
     """The readiness verdict CAVRA would give. Exit 0 ready/not requested, 1 needs attention."""
@@ -130,9 +128,7 @@ def readiness(
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Files to judge.")],
-    kind: Annotated[
-        FileKind, typer.Option("--kind", help="File kind; auto reads schema_version.")
-    ] = FileKind.auto,
+    kind: Annotated[FileKind, typer.Option("--kind", help="File kind; auto reads schema_version.")] = FileKind.auto,
     plan: PlanOpt = None,
     history: HistoryOpt = None,
     now: NowOpt = None,
@@ -169,6 +165,78 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="What cavra-drill wri
 
         sys.stdout.write(render_json(SCHEMA_MODELS[kind.value].model_json_schema()))
         return 0
+
+    _finish(action)
+
+
+@app.command()
+def run(
+    workdir: Annotated[str | None, typer.Option("--workdir", help="Where outputs go [./cavra-drill-out].")] = None,
+    plan: PlanOpt = None,
+    rehearsal: Annotated[
+        str | None,
+        typer.Option("--rehearsal", help="Evidence path [env CAVRA_GO_ROLLBACK_REHEARSAL_EVIDENCE, else in workdir]."),
+    ] = None,
+    history: HistoryOpt = None,
+    schedule: ScheduleOpt = None,
+    mode: ModeOpt = None,
+    environment: Annotated[
+        str | None, typer.Option("--environment", help="Logical environment name [rehearsal-sandbox].")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who runs it [CAVRA_DRILL_ACTOR, GITHUB_ACTOR, OS user].")
+    ] = None,
+    max_recovery_minutes: Annotated[
+        float | None, typer.Option("--max-recovery-minutes", help="Tighten the plan's recovery target.")
+    ] = None,
+    incident: Annotated[
+        str | None, typer.Option("--incident", help="go-runtime-crash | go-runtime-hang | go-runtime-diverge")
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="stop-ignores-sigterm | slow-restart=SECONDS | fallback-broken (repeatable)"),
+    ] = None,
+    keep_sandbox: Annotated[bool, typer.Option("--keep-sandbox", help="Keep the sandbox for inspection.")] = False,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for the history lock.")] = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rehearse the rollback from the Go runtime to Python; write evidence, history and readiness.
+
+    Exit 0 drill passed and readiness ready; 1 drill failed or readiness needs attention;
+    2 usage; 3 invalid input; 4 environment prevented the drill; 130 interrupted.
+    """
+
+    def action() -> int:
+        from cavra_drill.cli.run import RunOptions, execute
+        from cavra_drill.formats.drill_summary import render_drill_summary
+        from cavra_drill.formats.json_text import render_json
+
+        result = execute(
+            RunOptions(
+                workdir=workdir,
+                plan=plan,
+                rehearsal=rehearsal,
+                history=history,
+                schedule=schedule,
+                mode=mode,
+                environment=environment,
+                actor=actor,
+                max_recovery_minutes=max_recovery_minutes,
+                incident=incident,
+                faults=tuple(fault or ()),
+                keep_sandbox=keep_sandbox,
+                lock_timeout=lock_timeout,
+                as_json=as_json,
+            )
+        )
+        sys.stderr.write(
+            render_drill_summary(result.evidence, result.readiness, result.files, failure=result.outcome.failure)
+        )
+        if as_json:
+            sys.stdout.write(
+                render_json({"evidence": result.evidence, "drill": result.record, "readiness": result.readiness})
+            )
+        return result.exit_code
 
     _finish(action)
 

@@ -1,0 +1,368 @@
+"""`cavra-drill run`: preflight, drill, evidence, history, readiness, outputs.
+
+Order matters for "nothing half-written": every input is judged and every output path is
+checked before the drill starts; the drill's processes are all gone before the first file is
+written; each file is replaced atomically; the history append is locked.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import secrets
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from cavra_drill.contract import settings as cs
+from cavra_drill.contract.documents import Document
+from cavra_drill.contract.plan import PlanJudgement, judge_plan
+from cavra_drill.contract.reports import Report, exit_ok, production_report
+from cavra_drill.contract.safety import check_label, check_safe
+from cavra_drill.contract.timestamps import format_zulu
+from cavra_drill.drill.evidence import DrillIdentity, build_evidence, build_record, sha256_hex
+from cavra_drill.drill.outcome import PASS, DrillOutcome, PhaseRecord
+from cavra_drill.errors import EXIT_FAILED, EXIT_OK, InputError, Interrupted, UsageError
+from cavra_drill.store.atomic import check_writable, write_atomic, write_json_atomic
+from cavra_drill.store.documents import read_document
+from cavra_drill.store.history_store import append_drill, read_history_for_append
+
+DEFAULT_WORKDIR = "cavra-drill-out"
+DEFAULT_ENVIRONMENT = "rehearsal-sandbox"
+PLAN_FILE = "go-backend-rollback-plan.json"
+EVIDENCE_FILE = "go-backend-rollback-rehearsal.json"
+HISTORY_FILE = "go-backend-rollback-drills.json"
+READINESS_FILE = "production-readiness.json"
+INCIDENTS = ("go-runtime-crash", "go-runtime-hang", "go-runtime-diverge")
+# Logical names only: no dots (hostnames, IPs), no @ (e-mail), nothing a URL would escape.
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+# CAVRA's documented sample plan (contract §3), written when no plan is configured.
+SAMPLE_PLAN: dict[str, object] = {
+    "schema_version": "cavra.go-backend-rollback-plan.v1",
+    "status": "ready",
+    "target_mode": "disabled",
+    "approved": True,
+    "approval_id": "apr_go_backend_rollback",
+    "max_recovery_minutes": 15,
+    "controls": [
+        "python-fallback-available",
+        "promoted-mode-disable-tested",
+        "rollback-approval-recorded",
+        "operator-runbook-linked",
+        "evidence-capture-enabled",
+    ],
+    "rollback_steps": [
+        "Set CAVRA_GO_BACKEND_MODE=disabled.",
+        "Restart API, CI runner, or workstation process using CAVRA.",
+        "Capture rollback readiness and production readiness reports.",
+    ],
+    "evidence_refs": ["go-rollback-readiness://ci/ready", "go-promotion-rollback-runbook://docs/current"],
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workdir: str | None = None
+    plan: str | None = None
+    rehearsal: str | None = None
+    history: str | None = None
+    schedule: str | None = None
+    mode: str | None = None
+    environment: str | None = None
+    actor: str | None = None
+    max_recovery_minutes: float | None = None
+    incident: str | None = None
+    faults: tuple[str, ...] = ()
+    keep_sandbox: bool = False
+    lock_timeout: float = 30.0
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class Faults:
+    stop_ignores_sigterm: bool = False
+    slow_restart_seconds: float | None = None
+    fallback_broken: bool = False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    evidence: dict[str, object]
+    record: dict[str, object]
+    readiness: Report
+    outcome: DrillOutcome
+    files: dict[str, str]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.evidence["status"] == PASS and exit_ok(self.readiness) else EXIT_FAILED
+
+
+def parse_faults(values: tuple[str, ...]) -> Faults:
+    stop = slow = broken = None
+    for value in values:
+        if value == "stop-ignores-sigterm":
+            stop = True
+        elif value == "fallback-broken":
+            broken = True
+        elif value.startswith("slow-restart="):
+            raw = value.removeprefix("slow-restart=")
+            try:
+                slow = float(raw)
+            except ValueError:
+                raise UsageError(f"--fault slow-restart: {raw!r} is not a number of seconds") from None
+            if not 0 < slow < 86_400:
+                raise UsageError("--fault slow-restart: seconds must be positive and under a day")
+        else:
+            raise UsageError(
+                f"--fault: unknown fault {value!r} (stop-ignores-sigterm, slow-restart=SECONDS, fallback-broken)"
+            )
+    return Faults(bool(stop), slow, bool(broken))
+
+
+def resolve_actor(flag: str | None, env: Mapping[str, str]) -> tuple[str, str]:
+    """(actor, where it came from): --actor, CAVRA_DRILL_ACTOR, GITHUB_ACTOR, then the OS user."""
+    for source, value in (
+        ("--actor", flag),
+        ("CAVRA_DRILL_ACTOR", env.get("CAVRA_DRILL_ACTOR")),
+        ("GITHUB_ACTOR", env.get("GITHUB_ACTOR")),
+    ):
+        if value:
+            return value, source
+    try:
+        return getpass.getuser(), "the OS user name"
+    except (OSError, KeyError):
+        return "unknown-operator", "a fallback"
+
+
+def check_logical_name(value: str, source: str) -> None:
+    """Environment and actor are recorded in public evidence: logical names only."""
+    problem = check_label(value, option=source)
+    if problem is None and not LABEL.match(value):
+        # The value is not echoed: whatever it is, it failed to be a plain name.
+        problem = f"{source}: not a logical name (letters, digits, '-' and '_', at most 64, no dots or '@')"
+    if problem is not None:
+        raise InputError(problem)
+
+
+def _approved_plan(plan_path: str) -> tuple[Document, PlanJudgement]:
+    document = read_document(plan_path)
+    judgement = judge_plan(document)
+    if not judgement.valid or not judgement.approved:
+        reasons = "; ".join(f.describe() for f in judgement.failures) or judgement.message
+        raise InputError(f"rollback plan {plan_path}: cannot drill on this plan: {reasons}")
+    return document, judgement
+
+
+def _target_minutes(plan: PlanJudgement, flag: float | None) -> float | int:
+    plan_max = plan.max_recovery_minutes
+    assert plan_max is not None  # a valid plan has one
+    if flag is None:
+        return plan_max
+    if not flag > 0:
+        raise UsageError("--max-recovery-minutes must be a positive number")
+    if flag > plan_max:
+        raise UsageError(
+            f"--max-recovery-minutes {flag:g} would loosen the plan's target of {plan_max:g} minutes;"
+            " it may only tighten it"
+        )
+    return flag
+
+
+def _new_drill_id(now: datetime) -> str:
+    return f"drill_{now.strftime('%Y%m%dT%H%M%SZ')}_{secrets.token_hex(3)}"
+
+
+class _Signalled(Exception):
+    pass
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise _Signalled(signal.Signals(signum).name)
+
+
+def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> RunResult:
+    environ = os.environ if env is None else env
+    workdir = Path(options.workdir or DEFAULT_WORKDIR)
+    faults = parse_faults(options.faults)
+    if options.incident is not None and options.incident not in INCIDENTS:
+        raise UsageError(f"--incident: unknown incident {options.incident!r} ({', '.join(INCIDENTS)})")
+    if not options.lock_timeout >= 0:
+        raise UsageError("--lock-timeout must be a non-negative number of seconds")
+    environment = options.environment or DEFAULT_ENVIRONMENT
+    check_logical_name(environment, "--environment")
+    actor, actor_source = resolve_actor(options.actor, environ)
+    check_logical_name(actor, actor_source)
+
+    def path(flag: str | None, name: str, default: str) -> str:
+        value = flag if flag is not None else cs.setting_from(environ, name)
+        return value or str(workdir / default)
+
+    plan_path = path(options.plan, cs.ENV_PLAN, PLAN_FILE)
+    evidence_path = Path(path(options.rehearsal, cs.ENV_REHEARSAL, EVIDENCE_FILE))
+    history_path = Path(path(options.history, cs.ENV_HISTORY, HISTORY_FILE))
+    schedule_path = options.schedule if options.schedule is not None else cs.setting_from(environ, cs.ENV_SCHEDULE)
+    readiness_path = workdir / READINESS_FILE
+    mode = cs.normalize_mode(options.mode if options.mode is not None else environ.get(cs.ENV_MODE))
+
+    # Preflight: everything that can refuse the drill does so before anything is written.
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create workdir {workdir}: {exc.strerror}") from None
+    for target, what in (
+        (evidence_path, "rehearsal evidence"),
+        (history_path, "drill history"),
+        (readiness_path, "production readiness report"),
+    ):
+        check_writable(target, what=what)
+    if options.plan is None and not cs.setting_from(environ, cs.ENV_PLAN) and not Path(plan_path).exists():
+        write_json_atomic(Path(plan_path), SAMPLE_PLAN, what="default rollback plan")
+    _, plan = _approved_plan(plan_path)
+    target_minutes = _target_minutes(plan, options.max_recovery_minutes)
+    existing = read_history_for_append(history_path)
+    recorded = existing.get("environment") if existing is not None else None
+    if recorded is not None and recorded != environment:
+        # A drill of one environment must not count as another's rehearsal in CAVRA's gate.
+        raise InputError(
+            f"drill history {history_path}: records environment {recorded!r}, not {environment!r}; "
+            "pass --environment to match it or use another history"
+        )
+
+    started = datetime.now(UTC)
+    drill_id = _new_drill_id(started)
+    outcome = _run_engine(
+        drill_id=drill_id,
+        sandbox_root=workdir / "sandbox" / drill_id,
+        target_minutes=target_minutes,
+        runtime_timeout=cs.parse_float_setting(environ.get(cs.ENV_RUNTIME_TIMEOUT), cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS),
+        incident=options.incident,
+        faults=faults,
+        keep_sandbox=options.keep_sandbox,
+        show_progress=sys.stderr.isatty() and not options.as_json,
+    )
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        identity = DrillIdentity(
+            drill_id=drill_id,
+            executed_at=format_zulu(started),
+            environment=environment,
+            actor=actor,
+            plan_approval_id=plan.approval_id,
+            target_minutes=target_minutes,
+            incident=options.incident,
+            faults=options.faults,
+        )
+        evidence = build_evidence(identity, outcome)
+        check_safe(evidence, artifact="rehearsal evidence")
+        from cavra_drill.formats.json_text import render_json
+
+        evidence_bytes = render_json(evidence).encode()
+        write_atomic(evidence_path, evidence_bytes, what="rehearsal evidence")
+        record = build_record(evidence, sha256_hex(evidence_bytes))
+        check_safe(record, artifact="drill history record")
+        append_drill(history_path, record, environment=environment, lock_timeout=options.lock_timeout)
+
+        from cavra_drill.cli.options import ReadinessSettings
+
+        readiness_settings = ReadinessSettings(
+            mode=mode,
+            plan=plan_path,
+            rehearsal=str(evidence_path),
+            history=str(history_path),
+            schedule=schedule_path,
+            max_age_days=cs.parse_float_setting(environ.get(cs.ENV_MAX_AGE_DAYS), cs.DEFAULT_MAX_AGE_DAYS),
+            due_soon_days=cs.parse_float_setting(environ.get(cs.ENV_DUE_SOON_DAYS), cs.DEFAULT_DUE_SOON_DAYS),
+            now=datetime.now(UTC),
+        )
+        readiness = production_report(readiness_settings.judge())
+        check_safe(readiness, artifact="production readiness report")
+        write_json_atomic(readiness_path, readiness, what="production readiness report")
+    except (_Signalled, KeyboardInterrupt) as exc:
+        raise Interrupted(
+            f"interrupted ({exc or 'SIGINT'}) while writing; every file is complete (old or new)"
+        ) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    files = {
+        "plan": plan_path,
+        "evidence": str(evidence_path),
+        "history": str(history_path),
+        "readiness": str(readiness_path),
+    }
+    return RunResult(evidence, record, readiness, outcome, files)
+
+
+def _run_engine(
+    *,
+    drill_id: str,
+    sandbox_root: Path,
+    target_minutes: float,
+    runtime_timeout: float,
+    incident: str | None,
+    faults: Faults,
+    keep_sandbox: bool,
+    show_progress: bool,
+) -> DrillOutcome:
+    import anyio
+
+    from cavra_drill.drill.engine import DrillPlan, run_drill
+
+    plan = DrillPlan(
+        drill_id=drill_id,
+        sandbox_root=sandbox_root,
+        target_seconds=target_minutes * 60,
+        runtime_timeout_seconds=runtime_timeout if runtime_timeout > 0 else cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS,
+        incident=incident,
+        stop_ignores_sigterm=faults.stop_ignores_sigterm,
+        slow_restart_seconds=faults.slow_restart_seconds,
+        fallback_broken=faults.fallback_broken,
+        keep_sandbox=keep_sandbox,
+    )
+
+    def progress(phase: PhaseRecord) -> None:
+        mark = "ok  " if phase.ok else "FAIL"
+        sys.stderr.write(f"  {mark} {phase.name:<14} {phase.duration_seconds:8.3f} s  {phase.detail}\n")
+        sys.stderr.flush()
+
+    received: list[str] = []
+
+    async def main() -> DrillOutcome | None:
+        result: DrillOutcome | None = None
+        async with anyio.create_task_group() as group:
+
+            async def watch_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for signum in signals:
+                        received.append(signal.Signals(signum).name)
+                        group.cancel_scope.cancel()
+                        return
+
+            group.start_soon(watch_signals)
+            result = await run_drill(plan, on_phase=progress if show_progress else None)
+            group.cancel_scope.cancel()
+        return result
+
+    try:
+        outcome = anyio.run(main)
+    except KeyboardInterrupt:
+        received.append("SIGINT")
+        outcome = None
+    if received or outcome is None:
+        # run_drill's cleanup has run (shielded) before the cancellation reached here.
+        import shutil
+
+        from cavra_drill.drill import processes
+
+        processes.sweep_drill(drill_id)
+        if not keep_sandbox:
+            shutil.rmtree(sandbox_root, ignore_errors=True)
+        raise Interrupted(f"interrupted by {received[0] if received else 'a signal'}; cleanup done, nothing written")
+    return outcome
