@@ -27,7 +27,7 @@ from cavra_drill.contract.safety import check_label, check_safe
 from cavra_drill.contract.timestamps import format_zulu
 from cavra_drill.drill.evidence import DrillIdentity, build_evidence, build_record, sha256_hex
 from cavra_drill.drill.outcome import PASS, DrillOutcome, PhaseRecord
-from cavra_drill.errors import EXIT_FAILED, EXIT_OK, InputError, Interrupted, UsageError
+from cavra_drill.errors import EXIT_FAILED, EXIT_OK, DrillError, InputError, Interrupted, UsageError
 from cavra_drill.store.atomic import check_writable, write_atomic, write_json_atomic
 from cavra_drill.store.documents import read_document
 from cavra_drill.store.history_store import append_drill, read_history_for_append
@@ -336,6 +336,7 @@ def _run_engine(
 
     async def main() -> DrillOutcome | None:
         result: DrillOutcome | None = None
+        error: DrillError | None = None
         async with anyio.create_task_group() as group:
 
             async def watch_signals() -> None:
@@ -346,8 +347,14 @@ def _run_engine(
                         return
 
             group.start_soon(watch_signals)
-            result = await run_drill(plan, on_phase=progress if show_progress else None)
+            try:
+                result = await run_drill(plan, on_phase=progress if show_progress else None)
+            except DrillError as exc:
+                # Raised past the task group it would arrive wrapped in an ExceptionGroup.
+                error = exc
             group.cancel_scope.cancel()
+        if error is not None:
+            raise error
         return result
 
     try:

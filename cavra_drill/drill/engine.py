@@ -11,6 +11,7 @@ when the drill could not start (`BaselineUnreachable`, exit 4) or was interrupte
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,12 +91,21 @@ def _evaluation(answer: Mapping[str, object]) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
 
 
-async def _probe_all(service: ServiceHandle, probes: tuple[Mapping[str, object], ...]) -> list[dict[str, object]]:
-    """Send every probe at once (each Go decision is its own process) and keep the order."""
+async def _probe_all(
+    service: ServiceHandle, probes: tuple[Mapping[str, object], ...], *, concurrency: int
+) -> list[dict[str, object]]:
+    """Send the probes `concurrency` at a time and keep their order.
+
+    In promoted mode each decision is a new runtime process: the baseline sends one per core
+    so that start-up contention cannot push a healthy runtime past CAVRA's per-call timeout;
+    the incident sends all at once, since a hanging runtime costs wall time, not CPU.
+    """
     answers: list[dict[str, object]] = [{} for _ in probes]
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
 
     async def one(index: int, request: Mapping[str, object]) -> None:
-        answers[index] = await service.decide(dict(request))
+        async with limiter:
+            answers[index] = await service.decide(dict(request))
 
     async with anyio.create_task_group() as group:
         for index, request in enumerate(probes):
@@ -118,7 +128,7 @@ async def _baseline(sandbox: Sandbox, plan: DrillPlan, rec: _Recorder) -> tuple[
         rec.record("baseline", wall, start, False, f"service did not start in promoted mode: {exc}")
         raise BaselineUnreachable(f"the decision service did not start in promoted mode: {exc}") from None
     expected = [evaluate(DEFAULT_POLICY, request) for request in plan.probes]
-    answers = await _probe_all(service, plan.probes)
+    answers = await _probe_all(service, plan.probes, concurrency=os.cpu_count() or 1)
     for request, answer, want in zip(plan.probes, answers, expected, strict=True):
         evaluation = _evaluation(answer)
         if evaluation.get("selected_backend") != "go" or evaluation.get("parity_match") is not True:
@@ -148,7 +158,7 @@ async def _incident(
     assert plan.incident is not None
     wall, start = datetime.now(UTC), time.monotonic_ns()
     sandbox.set_incident(plan.incident.removeprefix("go-runtime-"))
-    answers = await _probe_all(service, plan.probes)
+    answers = await _probe_all(service, plan.probes, concurrency=len(plan.probes))
     observations = [
         {
             "action_type": request.get("action_type"),

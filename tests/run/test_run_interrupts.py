@@ -1,0 +1,61 @@
+"""Ctrl-C and SIGTERM during a drill: cleanup runs, nothing is written, exit 130."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from clirun import assert_no_traceback
+
+from cavra_drill.drill import processes
+from run.conftest import Drills
+
+
+def wait_for_service(drills: Drills, owner: int, *, restarted: bool = False, timeout: float = 30) -> None:
+    """Until the drill has started a marked child (with `restarted`, the slow restarted service)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in processes.find_marked():
+            try:
+                environ = proc.environ()
+            except Exception:  # noqa: S112 - vanished while we looked
+                continue
+            marker = processes.parse_marker(environ.get(processes.MARKER_ENV, ""))
+            if marker is None or marker[0] != owner:
+                continue
+            if not restarted or environ.get("CAVRA_DRILL_SERVICE_FAULT", "").startswith("slow-restart"):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the drill never started its service")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_the_rollback_cleans_up_and_writes_nothing(drills: Drills, sig: signal.Signals) -> None:
+    # A slow restart holds the drill inside the timed rollback while we signal it.
+    proc = drills.start("--fault", "slow-restart=20")
+    wait_for_service(drills, proc.pid, restarted=True)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert out == ""
+    assert not (drills.out / "go-backend-rollback-rehearsal.json").exists()
+    assert not (drills.out / "go-backend-rollback-drills.json").exists()
+    assert not (drills.out / "sandbox").exists() or not any((drills.out / "sandbox").iterdir())
+
+
+def test_sigkilled_drill_leaves_no_process_behind(drills: Drills) -> None:
+    proc = drills.start("--fault", "slow-restart=20")
+    wait_for_service(drills, proc.pid)
+    proc.kill()
+    proc.communicate(timeout=30)
+    # Children die with their parent (parent-death signal); give the kernel a moment to reap.
+    deadline = time.monotonic() + 5
+    while drills.leaked() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert drills.leaked() == []
+    # And the next run starts cleanly on the same work directory.
+    result = drills.run()
+    assert_no_traceback(result)
+    assert result.returncode == 0
