@@ -26,7 +26,7 @@ from cavra_drill.drill import processes
 from cavra_drill.drill.outcome import FAIL, PASS, DrillOutcome, PhaseRecord
 from cavra_drill.drill.policy import DEFAULT_POLICY, PROBE_REQUESTS, evaluate
 from cavra_drill.drill.sandbox import Sandbox, create_sandbox
-from cavra_drill.drill.service_client import ServiceDied, ServiceHandle, ServiceNotReady, start_service
+from cavra_drill.drill.service_client import ServiceError, ServiceHandle, start_service
 from cavra_drill.errors import EnvironmentFault
 
 DISABLED_REASON = "go backend pilot is disabled"
@@ -124,11 +124,16 @@ async def _baseline(sandbox: Sandbox, plan: DrillPlan, rec: _Recorder) -> tuple[
         service = await start_service(
             sandbox, _service_env(sandbox, plan, "promoted", fault), ready_timeout=BASELINE_READY_SECONDS
         )
-    except (ServiceDied, ServiceNotReady, OSError) as exc:
+    except (ServiceError, OSError) as exc:
         rec.record("baseline", wall, start, False, f"service did not start in promoted mode: {exc}")
         raise BaselineUnreachable(f"the decision service did not start in promoted mode: {exc}") from None
     expected = [evaluate(DEFAULT_POLICY, request) for request in plan.probes]
-    answers = await _probe_all(service, plan.probes, concurrency=os.cpu_count() or 1)
+    try:
+        answers = await _probe_all(service, plan.probes, concurrency=os.cpu_count() or 1)
+    except (ServiceError, OSError) as exc:
+        rec.record("baseline", wall, start, False, f"probes failed in promoted mode: {exc}")
+        await service.stop(STOP_GRACE_SECONDS)
+        raise BaselineUnreachable(f"baseline not reached: probes failed in promoted mode: {exc}") from None
     for request, answer, want in zip(plan.probes, answers, expected, strict=True):
         evaluation = _evaluation(answer)
         if evaluation.get("selected_backend") != "go" or evaluation.get("parity_match") is not True:
@@ -158,7 +163,12 @@ async def _incident(
     assert plan.incident is not None
     wall, start = datetime.now(UTC), time.monotonic_ns()
     sandbox.set_incident(plan.incident.removeprefix("go-runtime-"))
-    answers = await _probe_all(service, plan.probes, concurrency=len(plan.probes))
+    try:
+        answers = await _probe_all(service, plan.probes, concurrency=len(plan.probes))
+    except (ServiceError, OSError) as exc:
+        # The service itself failed under the incident: a finding, and the rollback still runs.
+        rec.record("incident", wall, start, False, f"{plan.incident}: the service failed under the incident: {exc}")
+        return []
     observations = [
         {
             "action_type": request.get("action_type"),
@@ -271,7 +281,7 @@ async def _rollback(
         try:
             new_service = await start_service(sandbox, env, ready_timeout=deadline_seconds)
             end(True, "service restarted in disabled mode and reported ready")
-        except (ServiceDied, ServiceNotReady, OSError) as exc:
+        except (ServiceError, OSError) as exc:
             failure = f"restarted service failed: {exc}"
             end(False, failure)
         if new_service is not None:
@@ -284,7 +294,7 @@ async def _rollback(
                     f"{len(plan.probes)} probes decided by Python in parity with the baseline; "
                     "Go runtime not invoked; no runtime process alive; mode disabled",
                 )
-            except (_VerifyFailed, ServiceDied, OSError) as exc:
+            except (_VerifyFailed, ServiceError, OSError) as exc:
                 failure = f"verification failed: {exc}"
                 end(False, failure)
     ended = recovered_at if recovered_at is not None else time.monotonic_ns()
