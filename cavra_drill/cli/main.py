@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from cavra_drill.cli import history_command, report_command
 from cavra_drill.errors import DrillError
 
 app = typer.Typer(
@@ -239,6 +240,11 @@ def run(
         return result.exit_code
 
     _finish(action)
+
+
+# Commands that live in their own modules; their bodies still import lazily.
+history_command.register(app)
+report_command.register(app)
 
 
 def run_cli() -> None:
