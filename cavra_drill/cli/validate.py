@@ -42,13 +42,16 @@ class Verdict:
 
 
 def _safety_failures(document: Document) -> list[Failure]:
-    from cavra_drill.contract.safety import scan_value
+    from cavra_drill.contract.safety import RULE_NAMES, scan_value
 
     try:
         found = scan_value(document.data)
     except RecursionError:
         return [Failure(FILE_FIELD, "document is nested too deeply to scan for public safety")]
-    return [Failure(f.field or FILE_FIELD, f"public safety: {f.describe()}") for f in found]
+    # The failure already names the field; the message names the rule, never the value.
+    return [
+        Failure(f.field or FILE_FIELD, f"public safety: looks like {RULE_NAMES.get(f.rule, f.rule)}") for f in found
+    ]
 
 
 def judge_file(path: str, kind: str, settings: ReadinessSettings) -> Verdict:
