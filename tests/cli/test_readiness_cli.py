@@ -210,6 +210,13 @@ def test_other_modes_echo_and_request_nothing_by_themselves(cli: Cli, mode: str)
     assert (result.json()["mode"], result.json()["status"]) == (mode, "not_requested")
 
 
+@pytest.mark.parametrize(("raw", "mode"), [(" Promoted ", "promoted"), ("bogus", "disabled"), ("", "disabled")])
+def test_environment_mode_is_normalised(cli: Cli, raw: str, mode: str) -> None:
+    result = readiness(cli, "--report", "rollback", "--json", env={"CAVRA_GO_BACKEND_MODE": raw})
+    assert result.json()["mode"] == mode
+    assert result.returncode == (1 if mode == "promoted" else 0)
+
+
 # ---- environment as defaults, flags win ----------------------------------------------------
 
 
