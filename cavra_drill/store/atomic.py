@@ -4,14 +4,21 @@ The data goes to a temporary file in the same directory (same file system, so th
 atomic), is flushed and fsynced, replaces the target with `os.replace`, and the directory is
 fsynced so the rename itself survives a crash. On any failure the temporary file is removed and
 the previous file is left as it was.
+
+A writer killed with SIGKILL mid-write cannot remove its temporary file. Each writer holds an
+exclusive `flock` on its temporary file until the rename, and the kernel drops that lock when
+the process dies; so the next write of the same target removes the temporary files nobody holds
+(`.<name>.tmp<8 hex>`), and never one that a live writer, in this or another process, is filling.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -23,6 +30,10 @@ _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 # File systems that cannot fsync a directory say so with these; the rename has happened anyway.
 _DIR_SYNC_UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EBADF})
 _TEMP_ATTEMPTS = 5
+_TEMP_SUFFIX = re.compile(r"\.tmp[0-9a-f]{8}")
+# flock is not available everywhere (some FUSE and network file systems): writing goes on
+# without it, and a temporary file that cannot be locked is never taken for a stale one.
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
 
 def write_atomic(path: Path, data: bytes, *, what: str) -> None:
@@ -33,16 +44,18 @@ def write_atomic(path: Path, data: bytes, *, what: str) -> None:
     (exit 4) when the disk is full or the quota exhausted.
     """
     _refuse_non_regular_target(path, what=what)
+    _remove_stale_temps(path)
     temp_path: Path | None = None
     try:
         fd, temp_path = _create_temp(path)
         try:
             _write_all(fd, data)
             os.fsync(fd)
+            # Renamed while still open (and so still locked): until then it is visibly in use.
+            os.replace(temp_path, path)
+            temp_path = None
         finally:
             os.close(fd)
-        os.replace(temp_path, path)
-        temp_path = None
         _fsync_directory(path.parent)
     except OSError as error:
         raise _write_error(error, path, what=what) from None
@@ -100,15 +113,69 @@ def _create_temp(path: Path) -> tuple[int, Path]:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             continue
-        if mode != 0o666:
-            try:
-                os.fchmod(fd, mode)  # the umask must not narrow an existing file's mode
-            except OSError:
+        try:
+            _lock(fd)
+            if not _names(candidate, fd):
+                # Another writer's sweep took it for stale between our open and our lock.
                 os.close(fd)
+                continue
+            if mode != 0o666:
+                os.fchmod(fd, mode)  # the umask must not narrow an existing file's mode
+        except OSError:
+            os.close(fd)
+            with contextlib.suppress(OSError):
                 candidate.unlink()
-                raise
+            raise
         return fd, candidate
     raise FileExistsError(errno.EEXIST, "could not pick a temporary file name")
+
+
+def _lock(fd: int) -> None:
+    """Hold an exclusive flock on `fd` until it is closed (or this process dies)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as error:
+        if error.errno not in _NO_LOCKS:
+            raise
+
+
+def _names(candidate: Path, fd: int) -> bool:
+    """Whether `candidate` is still the name of the open file `fd`."""
+    try:
+        named = candidate.lstat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temporary files of `path` that no live writer holds; never raises.
+
+    Left by a writer killed mid-write. A file is removed only while this process holds its
+    lock, so a writer that opened it but has not locked it yet sees it gone and picks another.
+    """
+    prefix = f".{path.name}"
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix) or not _TEMP_SUFFIX.fullmatch(name, len(prefix)):
+            continue
+        candidate = path.parent / name
+        try:
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # gone already, a symlink, or not ours to open
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if stat.S_ISREG(os.fstat(fd).st_mode) and _names(candidate, fd):
+                candidate.unlink()
+        except OSError:
+            pass  # held by a live writer (EWOULDBLOCK), or no locks here: leave it
+        finally:
+            os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
