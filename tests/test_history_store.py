@@ -7,9 +7,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cavra_drill.contract.integrity import canonical_json, record_digest, sha256_hex, verify_chain
 from cavra_drill.errors import EXIT_ENVIRONMENT, EXIT_INPUT, EnvironmentFault, InputError
 from cavra_drill.store.history_store import HISTORY_SCHEMA, append_drill, read_history_for_append
 
@@ -31,6 +33,18 @@ def _drill(drill_id: str, **extra: object) -> dict[str, object]:
     }
 
 
+def _drills(document: dict[str, object]) -> list[Any]:
+    drills = document["drills"]
+    assert isinstance(drills, list)
+    return drills
+
+
+def _without_digest(record: dict[str, Any]) -> dict[str, Any]:
+    """The appended record without its own digest (checked separately with record_digest)."""
+    assert record["record_sha256"] == record_digest(record)
+    return {k: v for k, v in record.items() if k != "record_sha256"}
+
+
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if ".tmp" in p.name)
 
@@ -42,10 +56,11 @@ def test_absent_history_reads_as_none(tmp_path: Path) -> None:
 def test_append_creates_the_history(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     document = append_drill(path, _drill("drill_1"), environment="production-pilot")
+    (record,) = _drills(document)
     assert document == {
         "schema_version": HISTORY_SCHEMA,
         "environment": "production-pilot",
-        "drills": [_drill("drill_1")],
+        "drills": [{**_drill("drill_1"), "previous_record_sha256": None, "record_sha256": record_digest(record)}],
     }
     assert path.read_text(encoding="utf-8") == json.dumps(document, indent=2) + "\n"
 
@@ -63,7 +78,11 @@ def test_append_keeps_earlier_drills_and_the_recorded_environment(tmp_path: Path
     document = append_drill(path, _drill("drill_2"), environment="other-label")
     assert document["environment"] == "production-pilot"
     assert document["owner_note"] == "unknown fields survive"
-    assert document["drills"] == [*earlier, _drill("drill_2")]
+    *kept, new = _drills(document)
+    assert kept == earlier
+    # The first sealed record links to the digest of the legacy entry before it.
+    legacy_link = sha256_hex(canonical_json("not an object"))
+    assert _without_digest(new) == {**_drill("drill_2"), "previous_record_sha256": legacy_link}
     assert json.loads(path.read_bytes()) == document
     assert _leftovers(tmp_path) == []
 
@@ -71,7 +90,8 @@ def test_append_keeps_earlier_drills_and_the_recorded_environment(tmp_path: Path
 def test_append_to_empty_drills_list(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     path.write_text(json.dumps({"schema_version": HISTORY_SCHEMA, "drills": []}), encoding="utf-8")
-    assert append_drill(path, _drill("d"), environment="x")["drills"] == [_drill("d")]
+    (record,) = _drills(append_drill(path, _drill("d"), environment="x"))
+    assert _without_digest(record) == {**_drill("d"), "previous_record_sha256": None}
 
 
 _VALID_HEAD = '{"schema_version": "' + HISTORY_SCHEMA + '", '
@@ -239,6 +259,8 @@ def test_concurrent_processes_all_land(tmp_path: Path) -> None:
     for n in range(workers):  # each process's drills land in the order it appended them
         own = [d for d in drill_ids if d.startswith(f"drill_{n}_")]
         assert own == [f"drill_{n}_{i}" for i in range(per_worker)]
+    # Sealed under the lock: every record links to the one that landed just before it.
+    assert verify_chain(document["drills"]).intact
     assert _leftovers(tmp_path) == []
 
 

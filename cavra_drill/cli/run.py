@@ -268,7 +268,10 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         write_atomic(evidence_path, evidence_bytes, what="rehearsal evidence")
         record = build_record(evidence, sha256_hex(evidence_bytes))
         check_safe(record, artifact="drill history record")
-        append_drill(history_path, record, environment=environment, lock_timeout=options.lock_timeout)
+        written = append_drill(history_path, record, environment=environment, lock_timeout=options.lock_timeout)
+        drills = written["drills"]
+        assert isinstance(drills, list)
+        record = drills[-1]  # as sealed into the history's chain
 
         from cavra_drill.cli.options import ReadinessSettings
 

@@ -96,6 +96,9 @@ class DrillRecord(_Strict):
     runbook_ref: NonEmptyText
     evidence_refs: Annotated[list[NonEmptyText], Field(min_length=1)]
     evidence_sha256: Sha256
+    # The tamper-evident chain (contract.integrity), added under the history lock on append.
+    previous_record_sha256: Sha256 | None
+    record_sha256: Sha256
 
 
 class DrillHistory(_Strict):

@@ -6,12 +6,23 @@ what these functions return, after the public-safety gate.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
+# canonical_json and sha256_hex live with the history chain; re-exported for existing callers.
+from cavra_drill.contract.integrity import canonical_json, sha256_hex
 from cavra_drill.contract.rehearsal import REHEARSAL_SCHEMA
 from cavra_drill.drill.outcome import PASS, DrillOutcome, recovery_minutes
+
+__all__ = [
+    "DEFAULT_RUNBOOK_REF",
+    "DrillIdentity",
+    "build_evidence",
+    "build_record",
+    "canonical_json",
+    "evidence_refs",
+    "passed",
+    "sha256_hex",
+]
 
 DEFAULT_RUNBOOK_REF = "runbooks/go-backend-python-fallback.md"
 
@@ -63,17 +74,12 @@ def build_evidence(identity: DrillIdentity, outcome: DrillOutcome) -> dict[str, 
     }
 
 
-def canonical_json(value: object) -> bytes:
-    """The bytes digests are taken over: sorted keys, no white space, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def build_record(evidence: dict[str, object], evidence_sha256: str) -> dict[str, object]:
-    """The history entry for this drill: contract §5 fields plus the evidence file's digest."""
+    """The history entry for this drill: contract §5 fields plus the evidence file's digest.
+
+    The chain fields (`previous_record_sha256`, `record_sha256`) are added by `append_drill`
+    under the history lock: only it knows which record comes before.
+    """
     return {
         "drill_id": evidence["drill_id"],
         "executed_at": evidence["executed_at"],

@@ -5,6 +5,9 @@ an exclusive lock on `<history>.lock`, re-reads the history under that lock (it 
 changed since the caller looked), appends, and replaces the file atomically, so no drill is
 lost and a reader never sees a half-written history.
 
+Each appended record is sealed into the history's hash chain (`contract.integrity`) under that
+same lock, since only then is the record before it known for sure.
+
 The lock is `filelock.FileLock`, which uses `flock(2)`: it serialises processes on one machine
 and on most local file systems, but it does NOT work across NFS clients (each client only sees
 its own locks). Keep a shared history on storage that one machine writes, or serialise the
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from cavra_drill.contract.integrity import seal_record
 from cavra_drill.contract.safety import check_safe
 from cavra_drill.errors import EnvironmentFault, InputError
 from cavra_drill.store.atomic import check_writable, write_json_atomic
@@ -83,9 +87,13 @@ def append_drill(
 ) -> dict[str, object]:
     """Append `record` to the history at `path` (created for `environment` if absent).
 
-    Returns the document as written. Raises EnvironmentFault when another process holds the
-    lock for longer than `lock_timeout` seconds, InputError when the history is not a valid
-    history, the new drill is not public-safe, or the file cannot be written.
+    The record is sealed first: `previous_record_sha256` links it to the entry before it and
+    `record_sha256` covers it (chain fields passed in `record` are replaced). Returns the
+    document as written, whose last drill is the sealed record.
+
+    Raises EnvironmentFault when another process holds the lock for longer than
+    `lock_timeout` seconds, InputError when the history is not a valid history, the new drill
+    is not public-safe, or the file cannot be written.
     """
     # Before locking: filelock creates missing parent directories for its lock file, which would
     # turn a mistyped path into a new directory tree instead of an error.
@@ -109,8 +117,9 @@ def append_drill(
         assert isinstance(drills, list)  # read_history_for_append guarantees it
         # Only the new drill is scanned: earlier entries are carried over as they are, and
         # scanning 10,000 of them on every append would add most of a second.
-        check_safe(record, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
-        drills.append(dict(record))
+        sealed = seal_record(record, drills)
+        check_safe(sealed, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
+        drills.append(sealed)
         write_json_atomic(path, document, what="drill history")
         return document
     finally:
