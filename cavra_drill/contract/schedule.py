@@ -102,10 +102,8 @@ def judge_schedule(
     data = document.data
     shape_rules = (
         *((isinstance(routes, dict | list), field, MSG_ROUTES) for field, routes in _routes(data)),
-        # §6 marks only next_due_at and owner_routes optional: an absent list/object is not "of
-        # the right shape" (the stricter reading; CAVRA may default them, we do not).
-        (isinstance(data.get("maintenance_windows"), list), "maintenance_windows", MSG_WINDOWS),
-        (isinstance(data.get("owner_calendars"), dict), "owner_calendars", MSG_CALENDARS),
+        (isinstance(data.get("maintenance_windows", []), list), "maintenance_windows", MSG_WINDOWS),
+        (isinstance(data.get("owner_calendars", {}), dict), "owner_calendars", MSG_CALENDARS),
     )
     owners_ok = is_nonempty_string_list(get("owners"))
     providers_ok = is_nonempty_string_list(get("notification_providers"))
