@@ -6,6 +6,7 @@ under 150 ms, so nothing here pulls in pydantic, anyio or psutil at import time.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -200,11 +201,25 @@ def run(
     keep_sandbox: Annotated[bool, typer.Option("--keep-sandbox", help="Keep the sandbox for inspection.")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for the history lock.")] = 30.0,
     as_json: JsonOpt = False,
+    junit: Annotated[
+        str | None, typer.Option("--junit", help="Write a JUnit XML report: drill phases and readiness checks.")
+    ] = None,
+    summary: Annotated[
+        str | None,
+        typer.Option("--summary", help="Append a Markdown summary [env GITHUB_STEP_SUMMARY]; '' for none."),
+    ] = None,
+    metrics: Annotated[
+        str | None, typer.Option("--metrics", help="Write Prometheus metrics for node-exporter's textfile collector.")
+    ] = None,
+    attestation: Annotated[
+        str | None, typer.Option("--attestation", help="Write an unsigned in-toto test-result statement.")
+    ] = None,
 ) -> None:
     """Rehearse the rollback from the Go runtime to Python; write evidence, history and readiness.
 
     Exit 0 drill passed and readiness ready; 1 drill failed or readiness needs attention;
-    2 usage; 3 invalid input; 4 environment prevented the drill; 130 interrupted.
+    2 usage; 3 invalid input (or a CI output that could not be written after the drill);
+    4 environment prevented the drill (or such an output); 130 interrupted.
     """
 
     def action() -> int:
@@ -228,14 +243,38 @@ def run(
                 keep_sandbox=keep_sandbox,
                 lock_timeout=lock_timeout,
                 as_json=as_json,
+                junit=junit,
+                summary=summary,
+                metrics=metrics,
+                attestation=attestation,
             )
         )
+        failure = result.outcome.failure
         sys.stderr.write(
-            render_drill_summary(result.evidence, result.readiness, result.files, failure=result.outcome.failure)
+            render_drill_summary(
+                result.evidence, result.readiness, result.files, failure=failure, history_head=result.history_head
+            )
         )
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            from cavra_drill.cli.run_outputs import safe_annotations
+            from cavra_drill.formats.annotations import render_annotations, render_error
+
+            # On stderr: the runner processes workflow commands from stderr as from stdout
+            # (see formats/annotations.py), and our stdout carries only --json data.
+            lines = render_annotations(result.evidence, result.readiness, failure=failure)
+            lines += "".join(render_error("cavra-drill: output not written", e.message) for e in result.output_errors)
+            sys.stderr.write(safe_annotations(lines))
         if as_json:
             sys.stdout.write(
                 render_json({"evidence": result.evidence, "drill": result.record, "readiness": result.readiness})
+            )
+        for error in result.output_errors:
+            sys.stderr.write(f"cavra-drill: {error.message}\n")
+        if result.output_errors:
+            verdict = "passed" if result.evidence.get("status") == "pass" else "failed"
+            sys.stderr.write(
+                f"cavra-drill: the drill {verdict}; its evidence, history and readiness report were written;"
+                " only the CI outputs above are missing\n"
             )
         return result.exit_code
 

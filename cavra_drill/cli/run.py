@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from cavra_drill.cli.run_outputs import preflight_outputs, resolve_outputs, write_outputs
 from cavra_drill.contract import settings as cs
 from cavra_drill.contract.documents import Document
 from cavra_drill.contract.plan import PlanJudgement, judge_plan
@@ -82,6 +83,11 @@ class RunOptions:
     keep_sandbox: bool = False
     lock_timeout: float = 30.0
     as_json: bool = False
+    junit: str | None = None
+    summary: str | None = None
+    """None: `$GITHUB_STEP_SUMMARY` when set; empty: no summary."""
+    metrics: str | None = None
+    attestation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +104,17 @@ class RunResult:
     readiness: Report
     outcome: DrillOutcome
     files: dict[str, str]
+    history_head: str | None = None
+    """`record_sha256` of the appended history record, when the history chains its records."""
+    output_errors: tuple[DrillError, ...] = ()
+    """CI outputs that could not be written (evidence, history and readiness were)."""
 
     @property
     def exit_code(self) -> int:
+        if self.output_errors:
+            # The drill's record is complete, but an output CI asked for is missing: exit with
+            # that error's code (3 path, 4 environment) so the job cannot look green.
+            return self.output_errors[0].exit_code
         return EXIT_OK if self.evidence["status"] == PASS and exit_ok(self.readiness) else EXIT_FAILED
 
 
@@ -209,6 +223,13 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
     history_path = Path(path(options.history, cs.ENV_HISTORY, HISTORY_FILE))
     schedule_path = options.schedule if options.schedule is not None else cs.setting_from(environ, cs.ENV_SCHEDULE)
     readiness_path = workdir / READINESS_FILE
+    outputs = resolve_outputs(
+        junit=options.junit,
+        summary=options.summary,
+        metrics=options.metrics,
+        attestation=options.attestation,
+        env=environ,
+    )
     mode = cs.normalize_mode(options.mode if options.mode is not None else environ.get(cs.ENV_MODE))
 
     # Preflight: everything that can refuse the drill does so before anything is written.
@@ -222,9 +243,20 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         (readiness_path, "production readiness report"),
     ):
         check_writable(target, what=what)
+    preflight_outputs(
+        outputs,
+        {
+            "rollback plan": Path(plan_path),
+            "rehearsal evidence": evidence_path,
+            "drill history": history_path,
+            "drill history lock": Path(f"{history_path}.lock"),
+            "production readiness report": readiness_path,
+        },
+    )
     if options.plan is None and not cs.setting_from(environ, cs.ENV_PLAN) and not Path(plan_path).exists():
         write_json_atomic(Path(plan_path), SAMPLE_PLAN, what="default rollback plan")
     _, plan = _approved_plan(plan_path)
+    plan_sha256 = _plan_digest(plan_path) if outputs.attestation is not None else None
     target_minutes = _target_minutes(plan, options.max_recovery_minutes)
     existing = read_history_for_append(history_path)
     recorded = existing.get("environment") if existing is not None else None
@@ -272,6 +304,7 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         drills = written["drills"]
         assert isinstance(drills, list)
         record = drills[-1]  # as sealed into the history's chain
+        history_head = _history_head(record)
 
         from cavra_drill.cli.options import ReadinessSettings
 
@@ -288,19 +321,54 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         readiness = production_report(readiness_settings.judge())
         check_safe(readiness, artifact="production readiness report")
         write_json_atomic(readiness_path, readiness, what="production readiness report")
+        files = {
+            "plan": plan_path,
+            "evidence": str(evidence_path),
+            "history": str(history_path),
+            "readiness": str(readiness_path),
+        }
+        # Last, once the drill's own record is complete: a failure here loses none of it.
+        ci_outputs = write_outputs(
+            outputs,
+            evidence=evidence,
+            evidence_path=evidence_path,
+            evidence_bytes=evidence_bytes,
+            readiness=readiness,
+            files=files,
+            failure=outcome.failure,
+            plan_path=plan_path,
+            plan_sha256=plan_sha256,
+            schedule_path=schedule_path,
+        )
     except (_Signalled, KeyboardInterrupt) as exc:
         raise Interrupted(
             f"interrupted ({exc or 'SIGINT'}) while writing; every file is complete (old or new)"
         ) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    files = {
-        "plan": plan_path,
-        "evidence": str(evidence_path),
-        "history": str(history_path),
-        "readiness": str(readiness_path),
-    }
-    return RunResult(evidence, record, readiness, outcome, files)
+    return RunResult(
+        evidence,
+        record,
+        readiness,
+        outcome,
+        {**files, **ci_outputs.files},
+        history_head=history_head,
+        output_errors=ci_outputs.errors,
+    )
+
+
+def _plan_digest(plan_path: str) -> str:
+    """sha256 of the plan's bytes, for the attestation (read right after the plan was judged)."""
+    try:
+        return sha256_hex(Path(plan_path).read_bytes())
+    except OSError as exc:
+        raise InputError(f"rollback plan {plan_path}: cannot be read ({exc.strerror or 'i/o error'})") from None
+
+
+def _history_head(record: Mapping[str, object]) -> str | None:
+    """`record_sha256` of this drill's record as the history holds it, when the history chains its records."""
+    digest = record.get("record_sha256")
+    return digest if isinstance(digest, str) and digest else None
 
 
 def _run_engine(
