@@ -45,15 +45,17 @@ def write_atomic(path: Path, data: bytes, *, what: str) -> None:
     """
     _refuse_non_regular_target(path, what=what)
     _remove_stale_temps(path)
-    temp_path: Path | None = None
+    # The temporary file, from the moment it exists: a signal handler may raise (SIGTERM,
+    # Ctrl-C) between any two steps, and whatever step that is, the file must not outlive us.
+    created: list[Path] = []
     try:
-        fd, temp_path = _create_temp(path)
+        fd = _create_temp(path, created)
         try:
             _write_all(fd, data)
             os.fsync(fd)
             # Renamed while still open (and so still locked): until then it is visibly in use.
-            os.replace(temp_path, path)
-            temp_path = None
+            os.replace(created[0], path)
+            created.clear()
         finally:
             os.close(fd)
         _fsync_directory(path.parent)
@@ -61,7 +63,7 @@ def write_atomic(path: Path, data: bytes, *, what: str) -> None:
         raise _write_error(error, path, what=what) from None
     finally:
         # BaseException too (Ctrl-C mid-write): no temp file may outlive the attempt.
-        if temp_path is not None:
+        for temp_path in created:
             with contextlib.suppress(OSError):
                 temp_path.unlink()
 
@@ -101,7 +103,12 @@ def check_writable(path: Path, *, what: str) -> None:
         raise InputError(_cannot(what, path, reason))
 
 
-def _create_temp(path: Path) -> tuple[int, Path]:
+def _create_temp(path: Path, created: list[Path]) -> int:
+    """Create, lock and return a new temporary file next to `path`, recorded in `created`.
+
+    `created` gets the name as soon as the file exists, so that the caller's cleanup removes it
+    whatever interrupts us afterwards; until it is recorded, we remove it ourselves.
+    """
     # Our own O_EXCL open rather than tempfile.mkstemp: mkstemp forces mode 0600, and the file
     # must end up readable by the CAVRA process exactly as a normally created file would be.
     mode = 0o666  # no previous file: the umask decides, as for any new file
@@ -111,22 +118,27 @@ def _create_temp(path: Path) -> tuple[int, Path]:
         candidate = path.with_name(f".{path.name}.tmp{secrets.token_hex(4)}")
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            created.append(candidate)
         except FileExistsError:
             continue
+        except BaseException:
+            # Raised right after the open (a signal handler), before the name was recorded.
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+            raise
         try:
             _lock(fd)
             if not _names(candidate, fd):
                 # Another writer's sweep took it for stale between our open and our lock.
+                created.remove(candidate)
                 os.close(fd)
                 continue
             if mode != 0o666:
                 os.fchmod(fd, mode)  # the umask must not narrow an existing file's mode
-        except OSError:
+        except BaseException:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                candidate.unlink()
             raise
-        return fd, candidate
+        return fd
     raise FileExistsError(errno.EEXIST, "could not pick a temporary file name")
 
 

@@ -85,3 +85,58 @@ def test_temp_files_of_other_targets_are_left_alone(tmp_path: Path) -> None:
     unrelated.write_bytes(b"not a temp file name we make\n")
     write_atomic(target, b"new\n", what="rehearsal evidence")
     assert temp_files(tmp_path) == sorted([other.name, unrelated.name])
+
+
+# Writes in a loop while a timer interrupts each at a random moment with an exception raised
+# from a signal handler (as run's SIGTERM handler and Ctrl-C do); after every write, interrupted
+# or not, no temporary file may be left.
+_INTERRUPTED_WRITER = textwrap.dedent(
+    """
+    import os, random, signal, sys, time
+    from pathlib import Path
+    from cavra_drill.store.atomic import write_atomic
+
+    class Alarm(Exception):
+        pass
+
+    def alarm(signum, frame):
+        raise Alarm()
+
+    signal.signal(signal.SIGALRM, alarm)
+    target = Path(sys.argv[1])
+    writes = int(sys.argv[2])
+    started = time.perf_counter()
+    for _ in range(20):
+        write_atomic(target, b"x" * 2000, what="rehearsal evidence")
+    typical = (time.perf_counter() - started) / 20
+    rng = random.Random(11)
+    interrupted = 0
+    for number in range(writes):
+        try:
+            signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-6, 1.5 * typical))
+            try:
+                write_atomic(target, b"x" * 2000, what="rehearsal evidence")
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except Alarm:
+            interrupted += 1
+        left = [name for name in os.listdir(target.parent) if ".tmp" in name]
+        if left:
+            print(f"write {number}: left {left}")
+            sys.exit(1)
+    print(interrupted)
+    """
+)
+
+
+def test_a_signal_handler_raising_at_any_moment_of_a_write_leaves_no_temp_file(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WRITER, str(tmp_path / "evidence.json"), "1000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert int(done.stdout) > 50  # most writes really were interrupted somewhere
+    assert temp_files(tmp_path) == []
