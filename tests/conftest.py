@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from clirun import CliResult, assert_no_traceback, clean_env
+from drillrun import Drills, drills_with_leak_check
 
-__all__ = ["CliResult", "CliRunner", "assert_no_traceback", "clean_env"]
+__all__ = ["CliResult", "CliRunner", "Drills", "assert_no_traceback", "clean_env"]
 
 CliRunner = Callable[..., CliResult]
 
@@ -35,3 +36,9 @@ def cli(tmp_path: Path) -> CliRunner:
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def drills(tmp_path: Path) -> Iterator[Drills]:
+    """Real `cavra-drill run` subprocesses in `tmp_path`; the test fails if one leaves a process running."""
+    yield from drills_with_leak_check(tmp_path)

@@ -198,6 +198,10 @@ def run(
         list[str] | None,
         typer.Option("--fault", help="stop-ignores-sigterm | slow-restart=SECONDS | fallback-broken (repeatable)"),
     ] = None,
+    runbook: Annotated[
+        str | None,
+        typer.Option("--runbook", help="TOML runbook to execute [the built-in simulated sandbox drill]."),
+    ] = None,
     keep_sandbox: Annotated[bool, typer.Option("--keep-sandbox", help="Keep the sandbox for inspection.")] = False,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for the history lock.")] = 30.0,
     as_json: JsonOpt = False,
@@ -240,6 +244,7 @@ def run(
                 max_recovery_minutes=max_recovery_minutes,
                 incident=incident,
                 faults=tuple(fault or ()),
+                runbook=runbook,
                 keep_sandbox=keep_sandbox,
                 lock_timeout=lock_timeout,
                 as_json=as_json,

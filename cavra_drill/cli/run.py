@@ -28,6 +28,8 @@ from cavra_drill.contract.safety import check_label, check_safe
 from cavra_drill.contract.timestamps import format_zulu
 from cavra_drill.drill.evidence import DrillIdentity, build_evidence, build_record, sha256_hex
 from cavra_drill.drill.outcome import PASS, DrillOutcome, PhaseRecord
+from cavra_drill.drill.runbook import Runbook, load_runbook
+from cavra_drill.drill.sandbox_target import SandboxFaults
 from cavra_drill.errors import EXIT_FAILED, EXIT_OK, DrillError, InputError, Interrupted, UsageError
 from cavra_drill.store.atomic import check_writable, write_atomic, write_json_atomic
 from cavra_drill.store.documents import read_document
@@ -80,6 +82,8 @@ class RunOptions:
     max_recovery_minutes: float | None = None
     incident: str | None = None
     faults: tuple[str, ...] = ()
+    runbook: str | None = None
+    """None: the built-in sandbox runbook."""
     keep_sandbox: bool = False
     lock_timeout: float = 30.0
     as_json: bool = False
@@ -88,13 +92,6 @@ class RunOptions:
     """None: `$GITHUB_STEP_SUMMARY` when set; empty: no summary."""
     metrics: str | None = None
     attestation: str | None = None
-
-
-@dataclass(frozen=True)
-class Faults:
-    stop_ignores_sigterm: bool = False
-    slow_restart_seconds: float | None = None
-    fallback_broken: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +115,7 @@ class RunResult:
         return EXIT_OK if self.evidence["status"] == PASS and exit_ok(self.readiness) else EXIT_FAILED
 
 
-def parse_faults(values: tuple[str, ...]) -> Faults:
+def parse_faults(values: tuple[str, ...]) -> SandboxFaults:
     stop = slow = broken = None
     for value in values:
         if value == "stop-ignores-sigterm":
@@ -137,7 +134,7 @@ def parse_faults(values: tuple[str, ...]) -> Faults:
             raise UsageError(
                 f"--fault: unknown fault {value!r} (stop-ignores-sigterm, slow-restart=SECONDS, fallback-broken)"
             )
-    return Faults(bool(stop), slow, bool(broken))
+    return SandboxFaults(bool(stop), slow, bool(broken))
 
 
 def resolve_actor(flag: str | None, env: Mapping[str, str]) -> tuple[str, str]:
@@ -209,6 +206,9 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         raise UsageError(f"--incident: unknown incident {options.incident!r} ({', '.join(INCIDENTS)})")
     if not options.lock_timeout >= 0:
         raise UsageError("--lock-timeout must be a non-negative number of seconds")
+    runbook = load_runbook(options.runbook)
+    if runbook.kind != "sandbox" and (options.incident is not None or options.faults):
+        raise UsageError("--incident and --fault rehearse the sandbox only; this runbook drills real commands")
     environment = options.environment or DEFAULT_ENVIRONMENT
     check_logical_name(environment, "--environment")
     actor, actor_source = resolve_actor(options.actor, environ)
@@ -276,6 +276,8 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         runtime_timeout=cs.parse_float_setting(environ.get(cs.ENV_RUNTIME_TIMEOUT), cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS),
         incident=options.incident,
         faults=faults,
+        runbook=runbook,
+        logs_dir=workdir / "logs" / drill_id,
         keep_sandbox=options.keep_sandbox,
         show_progress=sys.stderr.isatty() and not options.as_json,
     )
@@ -289,6 +291,7 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
             actor=actor,
             plan_approval_id=plan.approval_id,
             target_minutes=target_minutes,
+            runbook_ref=runbook.runbook_ref,
             incident=options.incident,
             faults=options.faults,
         )
@@ -378,7 +381,9 @@ def _run_engine(
     target_minutes: float,
     runtime_timeout: float,
     incident: str | None,
-    faults: Faults,
+    faults: SandboxFaults,
+    runbook: Runbook,
+    logs_dir: Path,
     keep_sandbox: bool,
     show_progress: bool,
 ) -> DrillOutcome:
@@ -396,6 +401,8 @@ def _run_engine(
         slow_restart_seconds=faults.slow_restart_seconds,
         fallback_broken=faults.fallback_broken,
         keep_sandbox=keep_sandbox,
+        runbook=runbook,
+        logs_dir=logs_dir,
     )
 
     def progress(phase: PhaseRecord) -> None:

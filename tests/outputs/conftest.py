@@ -1,7 +1,1 @@
-"""Real drills for the CI-output tests: the `drills` fixture of `tests/run` (leak check included)."""
-
-from __future__ import annotations
-
-from run.conftest import Drills, drills
-
-__all__ = ["Drills", "drills"]
+"""The CI-output tests use the suite-wide `drills` fixture (tests/conftest.py)."""

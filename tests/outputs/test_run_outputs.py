@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import xmlschema
 from clirun import assert_no_traceback
+from drillrun import Drills
 from prometheus_client.parser import text_string_to_metric_families
-from run.conftest import Drills
 
 from cavra_drill.cli.run import _history_head
 from cavra_drill.cli.run_outputs import OutputPaths, write_outputs

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from clirun import assert_no_traceback, clean_env
-
-from run.conftest import Drills
+from drillrun import Drills
 
 PHASES = ["baseline", "set-mode", "stop-service", "start-service", "verify", "cleanup"]
 # Go calls in these tests time out fast, so the hang incident costs about a second.

@@ -7,9 +7,9 @@ import time
 
 import pytest
 from clirun import assert_no_traceback
+from drillrun import Drills
 
 from cavra_drill.drill import processes
-from run.conftest import Drills
 
 
 def wait_for_service(drills: Drills, owner: int, *, restarted: bool = False, timeout: float = 30) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from clirun import assert_no_traceback
-
-from run.conftest import Drills
+from drillrun import Drills
 
 EVIDENCE = "go-backend-rollback-rehearsal.json"
 HISTORY = "go-backend-rollback-drills.json"

@@ -3,6 +3,7 @@
     python mode_service.py serve  STATE_DIR   run the HTTP service (foreground)
     python mode_service.py set-mode STATE_DIR MODE   what a runbook's switch_mode step runs
     python mode_service.py restart STATE_DIR  stop the running service, start a new one, wait until it listens
+    python mode_service.py noop STATE_DIR     do nothing (a broken restart step)
 
 The service reads its mode from STATE_DIR/config at start, as CAVRA reads
 CAVRA_GO_BACKEND_MODE, and serves `GET /backend` -> {"mode", "selected_backend"} on
@@ -92,6 +93,8 @@ def main() -> None:
         start(state)
     elif command == "stop":
         stop(state)
+    elif command == "noop":  # a restart step that forgets to restart
+        pass
     else:
         raise SystemExit(f"unknown command {command}")
 
