@@ -227,37 +227,41 @@ def run(
     """
 
     def action() -> int:
-        from cavra_drill.cli.run import RunOptions, execute
+        from cavra_drill.cli.run import RunOptions, execute, show_progress
         from cavra_drill.formats.drill_summary import render_drill_summary
         from cavra_drill.formats.json_text import render_json
 
-        result = execute(
-            RunOptions(
-                workdir=workdir,
-                plan=plan,
-                rehearsal=rehearsal,
-                history=history,
-                schedule=schedule,
-                mode=mode,
-                environment=environment,
-                actor=actor,
-                max_recovery_minutes=max_recovery_minutes,
-                incident=incident,
-                faults=tuple(fault or ()),
-                runbook=runbook,
-                keep_sandbox=keep_sandbox,
-                lock_timeout=lock_timeout,
-                as_json=as_json,
-                junit=junit,
-                summary=summary,
-                metrics=metrics,
-                attestation=attestation,
-            )
+        options = RunOptions(
+            workdir=workdir,
+            plan=plan,
+            rehearsal=rehearsal,
+            history=history,
+            schedule=schedule,
+            mode=mode,
+            environment=environment,
+            actor=actor,
+            max_recovery_minutes=max_recovery_minutes,
+            incident=incident,
+            faults=tuple(fault or ()),
+            runbook=runbook,
+            keep_sandbox=keep_sandbox,
+            lock_timeout=lock_timeout,
+            as_json=as_json,
+            junit=junit,
+            summary=summary,
+            metrics=metrics,
+            attestation=attestation,
         )
+        result = execute(options)
         failure = result.outcome.failure
         sys.stderr.write(
             render_drill_summary(
-                result.evidence, result.readiness, result.files, failure=failure, history_head=result.history_head
+                result.evidence,
+                result.readiness,
+                result.files,
+                failure=failure,
+                history_head=result.history_head,
+                phases_shown=show_progress(options),
             )
         )
         if os.environ.get("GITHUB_ACTIONS") == "true":

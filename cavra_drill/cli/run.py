@@ -186,6 +186,11 @@ def _target_minutes(plan: PlanJudgement, flag: float | None) -> float | int:
     return flag
 
 
+def show_progress(options: RunOptions) -> bool:
+    """Live phase lines only for a person at a terminal; CI logs get the summary once."""
+    return sys.stderr.isatty() and not options.as_json
+
+
 def _new_drill_id(now: datetime) -> str:
     return f"drill_{now.strftime('%Y%m%dT%H%M%SZ')}_{secrets.token_hex(3)}"
 
@@ -279,7 +284,7 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         runbook=runbook,
         logs_dir=workdir / "logs" / drill_id,
         keep_sandbox=options.keep_sandbox,
-        show_progress=sys.stderr.isatty() and not options.as_json,
+        show_progress=show_progress(options),
     )
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
@@ -404,6 +409,11 @@ def _run_engine(
         runbook=runbook,
         logs_dir=logs_dir,
     )
+
+    if show_progress:
+        target = f"{target_minutes:g} min"
+        sys.stderr.write(f"cavra-drill: drilling {runbook.name} ({drill_id}), recovery target {target}\n")
+        sys.stderr.flush()
 
     def progress(phase: PhaseRecord) -> None:
         mark = "ok  " if phase.ok else "FAIL"

@@ -24,7 +24,9 @@ def render_drill_summary(
     *,
     failure: str | None,
     history_head: str | None = None,
+    phases_shown: bool = False,
 ) -> str:
+    """`phases_shown`: the phases were already printed live (interactive terminal); don't repeat them."""
     status = str(evidence.get("status"))
     seconds = evidence.get("recovery_seconds")
     minutes = evidence.get("recovery_minutes")
@@ -39,8 +41,9 @@ def render_drill_summary(
     ]
     if failure:
         lines.append(f"  why it failed: {failure}")
-    lines.append("phases:")
-    lines += _phases(evidence)
+    if not phases_shown:
+        lines.append("phases:")
+        lines += _phases(evidence)
     lines.append(f"production readiness (rollback part): {readiness.get('status')}")
     checks = readiness.get("checks")
     for item in checks if isinstance(checks, list) else []:
