@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,3 +17,25 @@ class Failure:
 
 
 FILE_FIELD = "(file)"
+
+
+@dataclass
+class Rules:
+    """Collects failed rules, and CAVRA's message: the failures CAVRA's own message names.
+
+    CAVRA's messages leave some failed rules out (§9); `in_message=False` records such a rule
+    as a failure for our output without adding it to the CAVRA-compatible message.
+    """
+
+    failures: list[Failure] = field(default_factory=list)
+    message_parts: list[str] = field(default_factory=list)
+
+    def check(self, ok: bool, where: str, text: str, *, in_message: bool) -> bool:
+        if not ok:
+            self.failures.append(Failure(where, text))
+            if in_message:
+                self.message_parts.append(text)
+        return ok
+
+    def message(self, success: str) -> str:
+        return "; ".join(self.message_parts) if self.message_parts else success

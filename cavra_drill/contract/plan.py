@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cavra_drill.contract.documents import Document
-from cavra_drill.contract.findings import FILE_FIELD, Failure
+from cavra_drill.contract.findings import FILE_FIELD, Failure, Rules
 from cavra_drill.contract.values import (
     is_json_true,
     is_nonempty_string_list,
@@ -93,15 +93,8 @@ def judge_plan(document: Document) -> PlanJudgement:
             error,
             [Failure(FILE_FIELD, error)],
         )
-    failures: list[Failure] = []
-    message_parts: list[str] = []
-
-    def rule(ok: bool, field: str, text: str, *, in_message: bool) -> bool:
-        if not ok:
-            failures.append(Failure(field, text))
-            if in_message:
-                message_parts.append(text)
-        return ok
+    rules = Rules()
+    rule = rules.check
 
     ok_schema = rule(data.get("schema_version") == PLAN_SCHEMA, "schema_version", MSG_SCHEMA, in_message=True)
     ok_status = rule(data.get("status") == "ready", "status", MSG_STATUS, in_message=True)
@@ -128,12 +121,13 @@ def judge_plan(document: Document) -> PlanJudgement:
         isinstance(approval, dict) and approval.get("status") == "approved"
     )
     if not approved:
-        failures.append(Failure("approved", MSG_APPROVAL))
+        rules.failures.append(Failure("approved", MSG_APPROVAL))
     approval_id, malformed = _approval_id(data)
     if malformed:
-        failures.append(Failure("approval_id", "rollback plan approval_id must be a string"))
-    message = "; ".join(message_parts) if message_parts else MSG_READY
-    return PlanJudgement(document, valid, approved, approval_id, malformed, missing, message, failures)
+        rules.failures.append(Failure("approval_id", "rollback plan approval_id must be a string"))
+    return PlanJudgement(
+        document, valid, approved, approval_id, malformed, missing, rules.message(MSG_READY), rules.failures
+    )
 
 
 def plan_summary(plan: PlanJudgement) -> dict[str, object]:

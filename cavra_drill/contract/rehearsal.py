@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cavra_drill.contract.documents import Document
-from cavra_drill.contract.findings import FILE_FIELD, Failure
+from cavra_drill.contract.findings import FILE_FIELD, Failure, Rules
 from cavra_drill.contract.plan import PlanJudgement
 from cavra_drill.contract.values import (
     is_json_true,
@@ -23,17 +23,13 @@ MSG_STATUS = "rollback rehearsal evidence must record status=pass"
 MSG_RUNBOOK = "rollback rehearsal evidence must include runbook_ref"
 MSG_REFS_LIST = "rollback rehearsal evidence_refs must be a non-empty list of strings"
 MSG_BINDING = "rollback rehearsal plan_approval_id must match the rollback plan approval_id"
-MSG_ACCEPTED = (
-    "Rollback rehearsal evidence proves Python fallback restoration within the approved recovery target."
-)
+MSG_ACCEPTED = "Rollback rehearsal evidence proves Python fallback restoration within the approved recovery target."
 SIMULATED_PASS = "Rollback rehearsal was simulated."
 SIMULATED_FAIL = "rollback rehearsal must be marked simulated=true"
 FALLBACK_PASS = "Python fallback restoration was verified."
 FALLBACK_FAIL = "rollback rehearsal must verify Python fallback restoration"
 SLA_PASS = "Recovery target was met."
-SLA_FAIL = (
-    "rollback rehearsal recovery_minutes must be positive and less than or equal to max_recovery_minutes"
-)
+SLA_FAIL = "rollback rehearsal recovery_minutes must be positive and less than or equal to max_recovery_minutes"
 REFS_PASS = "Rollback rehearsal evidence references are recorded."
 REFS_FAIL = "rollback rehearsal must include evidence_refs"
 
@@ -81,15 +77,8 @@ def judge_rehearsal(document: Document, plan: PlanJudgement | None) -> Rehearsal
             [Failure(FILE_FIELD, error)],
         )
     get = document.get
-    failures: list[Failure] = []
-    message_parts: list[str] = []
-
-    def rule(ok: bool, field: str, text: str, *, in_message: bool) -> bool:
-        if not ok:
-            failures.append(Failure(field, text))
-            if in_message:
-                message_parts.append(text)
-        return ok
+    rules = Rules()
+    rule = rules.check
 
     plan_max = plan.max_recovery_minutes if plan is not None else None
     effective_max = positive_or_none(get("max_recovery_minutes")) or plan_max
@@ -98,9 +87,7 @@ def judge_rehearsal(document: Document, plan: PlanJudgement | None) -> Rehearsal
     ok_schema = rule(get("schema_version") == REHEARSAL_SCHEMA, "schema_version", MSG_SCHEMA, in_message=True)
     ok_status = rule(get("status") == "pass", "status", MSG_STATUS, in_message=True)
     ok_simulated = rule(is_json_true(get("simulated")), "simulated", SIMULATED_FAIL, in_message=False)
-    ok_fallback = rule(
-        is_json_true(get("fallback_verified")), "fallback_verified", FALLBACK_FAIL, in_message=False
-    )
+    ok_fallback = rule(is_json_true(get("fallback_verified")), "fallback_verified", FALLBACK_FAIL, in_message=False)
     ok_sla = rule(
         recovery is not None and effective_max is not None and recovery <= effective_max,
         "recovery_minutes",
@@ -116,7 +103,7 @@ def judge_rehearsal(document: Document, plan: PlanJudgement | None) -> Rehearsal
     ok_runbook = rule(is_nonempty_string(get("runbook_ref")), "runbook_ref", MSG_RUNBOOK, in_message=True)
     # CAVRA's message lists evidence_refs after runbook_ref; keep its order.
     if not ok_refs:
-        message_parts.append(MSG_REFS_LIST)
+        rules.message_parts.append(MSG_REFS_LIST)
     ok_binding = True
     if plan is not None and (plan.approval_id or plan.approval_id_malformed):
         ok_binding = rule(
@@ -126,7 +113,7 @@ def judge_rehearsal(document: Document, plan: PlanJudgement | None) -> Rehearsal
             in_message=True,
         )
     valid = all((ok_schema, ok_status, ok_simulated, ok_fallback, ok_sla, ok_refs, ok_runbook, ok_binding))
-    message = "; ".join(message_parts) if message_parts else MSG_ACCEPTED
+    message = rules.message(MSG_ACCEPTED)
     return RehearsalJudgement(
         document,
         valid,
@@ -137,7 +124,7 @@ def judge_rehearsal(document: Document, plan: PlanJudgement | None) -> Rehearsal
         recovery,
         effective_max,
         message,
-        failures,
+        rules.failures,
     )
 
 
