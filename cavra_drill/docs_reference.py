@@ -58,6 +58,8 @@ class CommandDoc:
     help: str
     params: tuple[ParamDoc, ...]
     subcommands: tuple[CommandDoc, ...] = field(default=())
+    subcommand_optional: bool = False
+    """A group that also runs on its own (`cavra-drill history` as well as `history verify`)."""
 
     @property
     def title(self) -> str:
@@ -91,7 +93,7 @@ class CommandDoc:
             shown = param.name + ("..." if param.repeatable else "")
             pieces.append(shown if param.required else f"[{shown}]")
         if self.subcommands:
-            pieces.append("COMMAND [ARGS]...")
+            pieces.append("[COMMAND [ARGS]...]" if self.subcommand_optional else "COMMAND [ARGS]...")
         return " ".join(pieces)
 
 
@@ -118,7 +120,13 @@ def _command_doc(command: Any, path: tuple[str, ...], parent_context: Any) -> Co
             if sub is None or getattr(sub, "hidden", False):
                 continue
             subcommands.append(_command_doc(sub, (*path, name), context))
-    return CommandDoc(path=path, help=_clean(command.help or ""), params=params, subcommands=tuple(subcommands))
+    return CommandDoc(
+        path=path,
+        help=_clean(command.help or ""),
+        params=params,
+        subcommands=tuple(subcommands),
+        subcommand_optional=bool(subcommands) and bool(getattr(command, "invoke_without_command", False)),
+    )
 
 
 def _param_doc(param: Any) -> ParamDoc:

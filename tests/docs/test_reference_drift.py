@@ -105,7 +105,8 @@ def test_generator_walks_groups_subcommands_and_parameters() -> None:
     ]
     books = tree.subcommand("books")
     assert books is not None and books.subcommand("verify") is not None
-    assert books.usage == "cavra-drill books [OPTIONS] COMMAND [ARGS]..."
+    assert books.usage == "cavra-drill books [OPTIONS] [COMMAND [ARGS]...]"
+    assert tree.usage == "cavra-drill COMMAND [ARGS]..."
     assert "--limit" in books.option_names and "--strict" not in books.option_names
     paint = tree.subcommand("paint")
     assert paint is not None
