@@ -38,5 +38,10 @@ def format_utc(moment: datetime) -> str:
 
 
 def format_zulu(moment: datetime) -> str:
-    """Whole-second UTC with a `Z`, the form cavra-drill writes for `executed_at`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC with microseconds and a `Z`, the form cavra-drill writes for `executed_at`.
+
+    Microseconds, because CAVRA picks the latest drill by `executed_at` and, on a tie, the one
+    earlier in the list: with whole seconds, a failing drill followed within the same second
+    by a passing one would still be "the latest".
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -157,3 +157,15 @@ def test_keep_sandbox_keeps_the_stub_and_its_invocation_log(drills: Drills) -> N
     (box,) = (drills.out / "sandbox").iterdir()
     assert (box / "bin" / "cavra-runtime").stat().st_mode & 0o111
     assert (box / "policy.json").is_file()
+
+
+def test_a_passing_drill_right_after_a_failing_one_is_the_latest(drills: Drills) -> None:
+    # Both drills usually start within the same second; CAVRA breaks executed_at ties by list
+    # order (the earlier, failing one), so executed_at carries microseconds.
+    assert drills.run("--fault", "fallback-broken").returncode == 1
+    result = drills.run("--json")
+    assert result.returncode == 0, result.stderr
+    first, second = drills.history()["drills"]
+    assert first["executed_at"] < second["executed_at"]
+    assert "." in second["executed_at"] and second["executed_at"].endswith("Z")
+    assert result.json()["readiness"]["go_backend_rollback_drill_history"]["status"] == "ready"
