@@ -21,8 +21,8 @@ Definitions (also in docs/history.md):
   and the due date always cover the whole history: they are about now, not about a window.
 - `stale_at` = the latest drill's executed_at + max age days (CAVRA's latest: greatest
   executed_at). CAVRA calls the drill fresh up to and including that moment.
-- `days_since_last_pass`: now - the greatest executed_at among drills with status `pass`,
-  in days rounded to 4 decimals as CAVRA rounds ages.
+- `days_since_last_pass`: now - the greatest executed_at among parseable drills with status
+  `pass`, in days rounded to 4 decimals as CAVRA rounds ages.
 - Trend: over the last `TREND_WINDOW` recovered drills of the window, in executed_at order,
   the least-squares slope b of recovery_minutes against the drill's position (0, 1, 2, ...).
   The fitted change across the window, b x (n - 1), relative to the window's mean recovery,
@@ -35,7 +35,6 @@ Definitions (also in docs/history.md):
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -239,6 +238,12 @@ def _number(value: object) -> float | None:
     return float(number) if number is not None else None
 
 
+def median(ordered: Sequence[float]) -> float:
+    """The median of sorted, non-empty `ordered` (the mean of the middle two for an even count)."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def nearest_rank(ordered: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted, non-empty `ordered`: the ceil(fraction x n)-th smallest."""
     return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
@@ -251,10 +256,8 @@ def recovery_trend(values: Sequence[float]) -> Trend:
     if n < TREND_MIN_DRILLS:
         return Trend("unknown", n, None, None)
     mean_x = (n - 1) / 2
-    mean_y = statistics.fmean(window)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(window)) / sum(
-        (x - mean_x) ** 2 for x in range(n)
-    )
+    mean_y = sum(window) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(window)) / sum((x - mean_x) ** 2 for x in range(n))
     relative = slope * (n - 1) / mean_y
     if relative >= TREND_THRESHOLD:
         direction = "up"
@@ -277,8 +280,8 @@ def compute_figures(
     """Rows and figures for `history` (a loaded history document) as of `now`."""
     drills = history.get("drills")
     entries: list[object] = drills if isinstance(drills, list) else []
-    start = max(0, len(entries) - last) if last is not None else 0
-    rows = tuple(drill_row(index, entries[index]) for index in range(start, len(entries)))
+    every = [drill_row(index, entry) for index, entry in enumerate(entries)]
+    rows = tuple(every[max(0, len(every) - last) :] if last is not None else every)
     parseable = [row for row in rows if row.parseable]
     passes = sum(1 for row in parseable if row.status == "pass")
     recovered = sorted((row for row in rows if row.recovered), key=_drill_order)
@@ -286,18 +289,12 @@ def compute_figures(
     ordered = sorted(minutes)
 
     judged = judge_history(history, now=now, max_age_days=max_age_days)
-    latest = drill_row(judged.latest_index, entries[judged.latest_index]) if judged.latest_index is not None else None
+    latest = every[judged.latest_index] if judged.latest_index is not None else None
     stale_at = None
     if judged.latest_executed_at is not None and is_positive_number(max_age_days):
         stale_at = _add_days(judged.latest_executed_at, max_age_days)
     last_pass_at = max(
-        (
-            moment
-            for entry in entries
-            if isinstance(entry, dict)
-            and entry.get("status") == "pass"
-            and (moment := parse_timestamp(entry.get("executed_at"))) is not None
-        ),
+        (row.moment for row in every if row.parseable and row.status == "pass" and row.moment is not None),
         default=None,
     )
     schedule_figure = None
@@ -319,7 +316,7 @@ def compute_figures(
         passes=passes,
         recovered=len(minutes),
         pass_rate=round(passes / len(parseable), 4) if parseable else None,
-        median_recovery_minutes=statistics.median(ordered) if ordered else None,
+        median_recovery_minutes=median(ordered) if ordered else None,
         p95_recovery_minutes=nearest_rank(ordered, 0.95) if ordered else None,
         max_recovery_minutes=ordered[-1] if ordered else None,
         last_pass_at=last_pass_at,

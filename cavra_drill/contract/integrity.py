@@ -49,9 +49,14 @@ EVIDENCE_MISMATCH = "evidence_mismatch"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+# One encoder for every digest (the same output as `json.dumps` with these options, which would
+# build a new encoder for each of the thousands of records a verification digests).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: object) -> bytes:
     """The bytes digests are taken over: sorted keys, no white space, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def sha256_hex(data: bytes) -> str:

@@ -43,13 +43,15 @@ def _cells(row: DrillRow) -> tuple[str, ...]:
 
 def render_drill_table(rows: Sequence[DrillRow]) -> list[str]:
     """One line per entry; an unparseable entry says why instead of filling the columns."""
-    table = [_cells(row) for row in rows if row.parseable]
-    widths = [max([len(title), *(len(cells[i]) for cells in table)]) for i, title in enumerate(_COLUMNS)]
+    cells = [_cells(row) if row.parseable else None for row in rows]
+    columns = zip(*(line for line in cells if line is not None), strict=True)
+    widths = [len(title) for title in _COLUMNS]
+    for number, column in enumerate(columns):
+        widths[number] = max(widths[number], *map(len, column))
     lines = ["  " + "  ".join(title.ljust(width) for title, width in zip(_COLUMNS, widths, strict=True)).rstrip()]
-    for row in rows:
-        if row.parseable:
-            cells = _cells(row)
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    for row, line in zip(rows, cells, strict=True):
+        if line is not None:
+            lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
         else:
             lines.append(f"  {str(row.index).ljust(widths[0])}  unparseable entry: {row.problem}")
     return lines

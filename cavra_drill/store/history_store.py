@@ -21,10 +21,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from cavra_drill.contract.integrity import seal_record
-from cavra_drill.contract.safety import check_safe
 from cavra_drill.errors import EnvironmentFault, InputError
 from cavra_drill.store.atomic import check_writable, write_json_atomic
 
@@ -95,6 +92,12 @@ def append_drill(
     `lock_timeout` seconds, InputError when the history is not a valid history, the new drill
     is not public-safe, or the file cannot be written.
     """
+    # Imported here: `history` and `history verify` read histories through this module, and
+    # filelock and the safety gate would add ~15 ms to their start.
+    from filelock import FileLock, Timeout
+
+    from cavra_drill.contract.safety import check_safe
+
     # Before locking: filelock creates missing parent directories for its lock file, which would
     # turn a mistyped path into a new directory tree instead of an error.
     check_writable(path, what="drill history")
