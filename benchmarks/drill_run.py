@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.timing import time_command  # noqa: E402
+from benchmarks.timing import time_command
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cavra_drill.cli.run import RunOptions, execute  # noqa: E402
+from cavra_drill.cli.run import RunOptions, execute
 
 
 def main() -> None:
@@ -42,8 +42,10 @@ def main() -> None:
     ordered = sorted(errors_ms)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     print(f"drills: {len(errors_ms)}")
-    print(f"measurement error (drill end - service's last answer): median {statistics.median(errors_ms):.3f} ms, "
-          f"p95 {p95:.3f} ms, max {max(errors_ms):.3f} ms, min {min(errors_ms):.3f} ms")
+    print(
+        f"measurement error (drill end - service's last answer): median {statistics.median(errors_ms):.3f} ms, "
+        f"p95 {p95:.3f} ms, max {max(errors_ms):.3f} ms, min {min(errors_ms):.3f} ms"
+    )
     print(f"recovery time measured: median {statistics.median(recoveries_ms):.1f} ms, max {max(recoveries_ms):.1f} ms")
 
 

@@ -17,37 +17,68 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.timing import time_command  # noqa: E402
+from benchmarks.timing import time_command
 
 
 def write_samples(directory: Path) -> dict[str, str]:
     now = datetime.now(UTC)
     plan = {
-        "schema_version": "cavra.go-backend-rollback-plan.v1", "status": "ready", "target_mode": "disabled",
-        "approved": True, "approval_id": "apr_go_backend_rollback", "max_recovery_minutes": 15,
-        "controls": ["python-fallback-available", "promoted-mode-disable-tested", "rollback-approval-recorded",
-                     "operator-runbook-linked", "evidence-capture-enabled"],
-        "rollback_steps": ["Set CAVRA_GO_BACKEND_MODE=disabled."], "evidence_refs": [],
+        "schema_version": "cavra.go-backend-rollback-plan.v1",
+        "status": "ready",
+        "target_mode": "disabled",
+        "approved": True,
+        "approval_id": "apr_go_backend_rollback",
+        "max_recovery_minutes": 15,
+        "controls": [
+            "python-fallback-available",
+            "promoted-mode-disable-tested",
+            "rollback-approval-recorded",
+            "operator-runbook-linked",
+            "evidence-capture-enabled",
+        ],
+        "rollback_steps": ["Set CAVRA_GO_BACKEND_MODE=disabled."],
+        "evidence_refs": [],
     }
     evidence = {
-        "schema_version": "cavra.go-backend-rollback-rehearsal.v1", "status": "pass",
-        "plan_approval_id": "apr_go_backend_rollback", "simulated": True, "fallback_verified": True,
-        "recovery_minutes": 6, "max_recovery_minutes": 15, "runbook_ref": "docs/go-backend-rollback-rehearsal.md",
+        "schema_version": "cavra.go-backend-rollback-rehearsal.v1",
+        "status": "pass",
+        "plan_approval_id": "apr_go_backend_rollback",
+        "simulated": True,
+        "fallback_verified": True,
+        "recovery_minutes": 6,
+        "max_recovery_minutes": 15,
+        "runbook_ref": "docs/go-backend-rollback-rehearsal.md",
         "evidence_refs": ["go-rollback-rehearsal://ci/fallback-restored"],
     }
     history = {
-        "schema_version": "cavra.go-backend-rollback-drill-history.v1", "environment": "production-pilot",
-        "drills": [{"drill_id": "d1", "executed_at": (now - timedelta(days=3)).isoformat(), "actor": "release-agent",
-                    "source_mode": "promoted", "target_mode": "disabled", "status": "pass",
-                    "fallback_verified": True, "recovery_minutes": 7, "max_recovery_minutes": 15,
-                    "runbook_ref": "docs/go-backend-rollback-drill-history.md",
-                    "evidence_refs": ["go-rollback-drill://ci/python-fallback-restored"]}],
+        "schema_version": "cavra.go-backend-rollback-drill-history.v1",
+        "environment": "production-pilot",
+        "drills": [
+            {
+                "drill_id": "d1",
+                "executed_at": (now - timedelta(days=3)).isoformat(),
+                "actor": "release-agent",
+                "source_mode": "promoted",
+                "target_mode": "disabled",
+                "status": "pass",
+                "fallback_verified": True,
+                "recovery_minutes": 7,
+                "max_recovery_minutes": 15,
+                "runbook_ref": "docs/go-backend-rollback-drill-history.md",
+                "evidence_refs": ["go-rollback-drill://ci/python-fallback-restored"],
+            }
+        ],
     }
     schedule = {
-        "schema_version": "cavra.go-backend-rollback-drill-schedule.v1", "schedule_id": "weekly",
-        "environment": "production-pilot", "status": "active", "interval_days": 30,
-        "next_due_at": (now + timedelta(days=20)).isoformat(), "owners": ["release-team"],
-        "notification_providers": ["pager"], "runbook_ref": "runbooks/go-backend-python-fallback.md",
+        "schema_version": "cavra.go-backend-rollback-drill-schedule.v1",
+        "schedule_id": "weekly",
+        "environment": "production-pilot",
+        "status": "active",
+        "interval_days": 30,
+        "next_due_at": (now + timedelta(days=20)).isoformat(),
+        "owners": ["release-team"],
+        "notification_providers": ["pager"],
+        "runbook_ref": "runbooks/go-backend-python-fallback.md",
     }
     paths = {}
     for name, value in (("plan", plan), ("rehearsal", evidence), ("history", history), ("schedule", schedule)):
@@ -63,10 +94,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_samples(Path(tmp))
-        env = {**os.environ, "CAVRA_GO_BACKEND_MODE": "promoted", "CAVRA_GO_ROLLBACK_PLAN": paths["plan"],
-               "CAVRA_GO_ROLLBACK_REHEARSAL_EVIDENCE": paths["rehearsal"],
-               "CAVRA_GO_ROLLBACK_DRILL_HISTORY": paths["history"],
-               "CAVRA_GO_ROLLBACK_DRILL_SCHEDULE": paths["schedule"]}
+        env = {
+            **os.environ,
+            "CAVRA_GO_BACKEND_MODE": "promoted",
+            "CAVRA_GO_ROLLBACK_PLAN": paths["plan"],
+            "CAVRA_GO_ROLLBACK_REHEARSAL_EVIDENCE": paths["rehearsal"],
+            "CAVRA_GO_ROLLBACK_DRILL_HISTORY": paths["history"],
+            "CAVRA_GO_ROLLBACK_DRILL_SCHEDULE": paths["schedule"],
+        }
         exe = [sys.executable, "-m", "cavra_drill"]
         for label, argv in (
             ("python -c pass (interpreter floor)", [sys.executable, "-c", "pass"]),

@@ -8,10 +8,11 @@ before `verify` they would be silently ignored, so that is a usage error instead
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+
+from cavra_drill.cli.boundary import finish
 
 HistoryOpt = Annotated[
     str | None,
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
             )
             return show_history(options)
 
-        _finish(action)
+        finish(action)
 
     @history_app.command("verify")
     def verify(
@@ -102,13 +103,6 @@ def register(app: typer.Typer) -> None:
 
             return verify_history(history, evidence, as_json=as_json)
 
-        _finish(action)
+        finish(action)
 
     app.add_typer(history_app, name="history")
-
-
-def _finish(action: Callable[[], int]) -> NoReturn:
-    # The main app's one error boundary; imported late because main imports this module.
-    from cavra_drill.cli.main import _finish as finish
-
-    finish(action)

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from cavra_drill.cli import history_command, report_command
-from cavra_drill.errors import DrillError
+from cavra_drill.cli.boundary import finish
+from cavra_drill.cli.option_types import (
+    DueSoonOpt,
+    HistoryOpt,
+    MaxAgeOpt,
+    ModeOpt,
+    NowOpt,
+    PlanOpt,
+    RehearsalOpt,
+    ScheduleOpt,
+)
 
 app = typer.Typer(
     name="cavra-drill",
@@ -51,45 +60,6 @@ class SchemaKind(StrEnum):
     schedule = "schedule"
 
 
-def _finish(action: Callable[[], int]) -> NoReturn:
-    """The one error boundary: a DrillError becomes one line on stderr and its exit code."""
-    try:
-        code = action()
-    except DrillError as error:
-        sys.stderr.write(f"cavra-drill: {error.message}\n")
-        raise typer.Exit(error.exit_code) from None
-    raise typer.Exit(code)
-
-
-ModeOpt = Annotated[
-    str | None,
-    typer.Option("--mode", help="Go backend mode [env CAVRA_GO_BACKEND_MODE]; unknown means disabled."),
-]
-PlanOpt = Annotated[str | None, typer.Option("--plan", help="Rollback plan [env CAVRA_GO_ROLLBACK_PLAN].")]
-RehearsalOpt = Annotated[
-    str | None,
-    typer.Option("--rehearsal", help="Rehearsal evidence [env CAVRA_GO_ROLLBACK_REHEARSAL_EVIDENCE]."),
-]
-HistoryOpt = Annotated[
-    str | None,
-    typer.Option("--history", help="Drill history [env CAVRA_GO_ROLLBACK_DRILL_HISTORY]."),
-]
-ScheduleOpt = Annotated[
-    str | None,
-    typer.Option("--schedule", help="Drill schedule [env CAVRA_GO_ROLLBACK_DRILL_SCHEDULE]."),
-]
-MaxAgeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--max-age-days",
-        help="Drill freshness window [env CAVRA_GO_ROLLBACK_DRILL_MAX_AGE_DAYS, 90].",
-    ),
-]
-DueSoonOpt = Annotated[
-    str | None,
-    typer.Option("--due-soon-days", help="Due-soon window [env CAVRA_GO_ROLLBACK_DRILL_DUE_SOON_DAYS, 14]."),
-]
-NowOpt = Annotated[str | None, typer.Option("--now", help="Judge as of this ISO-8601 moment (default: now).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 
@@ -124,7 +94,7 @@ def readiness(
         )
         return run_readiness(settings, report_kind=report.value, as_json=as_json)
 
-    _finish(action)
+    finish(action)
 
 
 @app.command()
@@ -154,7 +124,7 @@ def validate(
         )
         return run_validate(files, kind.value, settings, as_json=as_json)
 
-    _finish(action)
+    finish(action)
 
 
 @app.command()
@@ -168,7 +138,7 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="What cavra-drill wri
         sys.stdout.write(render_json(SCHEMA_MODELS[kind.value].model_json_schema()))
         return 0
 
-    _finish(action)
+    finish(action)
 
 
 @app.command()
@@ -287,7 +257,7 @@ def run(
             )
         return result.exit_code
 
-    _finish(action)
+    finish(action)
 
 
 # Commands that live in their own modules; their bodies still import lazily.

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cavra_drill.cli.boundary import finish
 from cavra_drill.cli.option_types import (
     DueSoonOpt,
     HistoryOpt,
@@ -61,7 +62,4 @@ def register(app: typer.Typer) -> None:
             )
             return write_report(settings, out)
 
-        # main imports this module before it defines its error boundary, so it is fetched at call time.
-        from cavra_drill.cli.main import _finish
-
-        _finish(action)
+        finish(action)
