@@ -32,9 +32,7 @@ TARGET_FAIL = "latest rollback drill must set target_mode=disabled"
 FALLBACK_PASS = "Latest rollback drill verified Python fallback restoration."
 FALLBACK_FAIL = "latest rollback drill must verify Python fallback restoration"
 SLA_PASS = "Latest rollback drill met the recovery target."
-SLA_FAIL = (
-    "latest rollback drill recovery_minutes must be positive and less than or equal to max_recovery_minutes"
-)
+SLA_FAIL = "latest rollback drill recovery_minutes must be positive and less than or equal to max_recovery_minutes"
 FRESH_PASS = "Latest rollback drill is within the freshness window."
 FRESH_FAIL = "latest rollback drill is missing, invalid, or stale"
 # Rules CAVRA applies inside the file check without a message of their own:

@@ -29,9 +29,7 @@ MSG_INTERVAL = "rollback drill schedule must include positive interval_days"
 MSG_NO_DUE = "rollback drill schedule has no due date (next_due_at or a drill in the history)"
 MSG_STALE = "rollback drill schedule is overdue"
 MSG_OWNERS = "rollback drill schedule must include owners as a non-empty list of strings"
-MSG_PROVIDERS = (
-    "rollback drill schedule must include notification_providers as a non-empty list of strings"
-)
+MSG_PROVIDERS = "rollback drill schedule must include notification_providers as a non-empty list of strings"
 MSG_ROUTES = "rollback drill schedule owner_routes must be an object or a list"
 MSG_WINDOWS = "rollback drill schedule maintenance_windows must be a list"
 MSG_CALENDARS = "rollback drill schedule owner_calendars must be an object"
