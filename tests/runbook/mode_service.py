@@ -58,12 +58,18 @@ def stop(state: Path) -> None:
     except ProcessLookupError:
         return
     for _ in range(200):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not running(pid):
             return
         time.sleep(0.01)
     os.kill(pid, signal.SIGKILL)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie: an exited orphan stays a zombie until init gets round to it."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
 
 
 def start(state: Path) -> None:

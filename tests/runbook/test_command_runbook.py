@@ -7,7 +7,6 @@ commands switch the mode and restart it; verification is an HTTP GET on loopback
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 from clirun import assert_no_traceback
 from drillrun import Drills
+
+from runbook import mode_service
 
 SERVICE = Path(__file__).with_name("mode_service.py")
 
@@ -41,8 +42,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     pid = int(pid_file.read_text()) if pid_file.exists() else None
     subprocess.run([sys.executable, str(SERVICE), "stop", str(state)], check=True, timeout=30)
     if pid is not None:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+        assert not mode_service.running(pid), "the test service outlived its test"
 
 
 def write_runbook(path: Path, state: Path, port: int, *, restart: str = "restart", verify_text: str = "python") -> Path:
