@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from cavra_drill.contract.integrity import seal_record
 from cavra_drill.errors import EnvironmentFault, InputError
 from cavra_drill.store.atomic import check_writable, write_json_atomic
+from cavra_drill.store.documents import MAX_DOCUMENT_BYTES
 
 HISTORY_SCHEMA = "cavra.go-backend-rollback-drill-history.v1"
+# A \\u escape of a UTF-16 surrogate: the only way a lone surrogate gets into decoded JSON.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_history_for_append(path: Path) -> dict[str, object] | None:
@@ -36,18 +43,9 @@ def read_history_for_append(path: Path) -> dict[str, object] | None:
     checks stop at what appending needs: an empty `drills` list, or entries CAVRA would not
     parse, are the validator's business, not a reason to refuse a new drill.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = _read_regular_file(path)
+    if raw is None:
         return None
-    except IsADirectoryError:
-        raise _invalid(path, "it is a directory") from None
-    except NotADirectoryError:
-        raise _invalid(path, f"{path.parent} is not a directory") from None
-    except PermissionError:
-        raise _invalid(path, "it cannot be read (permission denied)") from None
-    except OSError as error:
-        raise _invalid(path, f"it cannot be read ({error.strerror or 'i/o error'})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -68,6 +66,10 @@ def read_history_for_append(path: Path) -> dict[str, object] | None:
         raise _invalid(path, "invalid JSON: a number has too many digits") from None
     if not isinstance(document, dict):
         raise _invalid(path, "the top level must be a JSON object")
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(document):
+        # `"\ud800"` is valid JSON syntax but not text: the history could never be written
+        # back as UTF-8, so the append would fail after the drill.
+        raise _invalid(path, "a string holds a lone UTF-16 surrogate escape, which is not text")
     if document.get("schema_version") != HISTORY_SCHEMA:
         raise _invalid(path, f"schema_version must be {HISTORY_SCHEMA}")
     if not isinstance(document.get("drills"), list):
@@ -127,6 +129,62 @@ def append_drill(
         return document
     finally:
         lock.release()
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """The bytes of the file at `path`; None when there is none; InputError when it is not a
+    regular file of reasonable size.
+
+    Opened without blocking and checked on the open descriptor: a FIFO must not hang the read,
+    and a link to /dev/zero must not be read until memory runs out.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise _invalid(path, f"{path.parent} is not a directory") from None
+    except PermissionError:
+        raise _invalid(path, "it cannot be read (permission denied)") from None
+    except OSError as error:
+        raise _invalid(path, f"it cannot be read ({(error.strerror or 'i/o error').lower()})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _invalid(path, "it is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise _invalid(path, "it is not a regular file")
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise _invalid(path, f"it is larger than {MAX_DOCUMENT_BYTES} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as error:
+        raise _invalid(path, f"it cannot be read ({(error.strerror or 'i/o error').lower()})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise _invalid(path, f"it is larger than {MAX_DOCUMENT_BYTES} bytes")
+    return raw
+
+
+def _holds_lone_surrogate(document: object) -> bool:
+    """Whether any string (or key) in the parsed document holds a surrogate code point.
+
+    Decoded from valid UTF-8, a document can only hold one through a `\\uD800`-style escape
+    that no partner completed (a completed pair decodes to one code point above U+FFFF).
+    """
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class _NonFiniteNumber(ValueError):
