@@ -210,13 +210,18 @@ def _fsync_directory(directory: Path) -> None:
 
 def _refuse_non_regular_target(path: Path, *, what: str) -> None:
     try:
-        target = path.stat()
+        target = path.lstat()
     except FileNotFoundError:
         return
     except NotADirectoryError:
         raise InputError(_cannot(what, path, f"{path.parent} is not a directory")) from None
     except OSError as error:
         raise InputError(_cannot(what, path, _reason(error))) from None
+    if stat.S_ISLNK(target.st_mode):
+        # os.replace would replace the link itself: a symlinked history would silently part
+        # from the file it pointed to, and a dangling one vanish. Writing through it instead
+        # would let whoever can place a link choose what a root-run drill overwrites.
+        raise InputError(_cannot(what, path, "it is a symbolic link; give the path of the file itself"))
     if stat.S_ISDIR(target.st_mode):
         raise InputError(_cannot(what, path, "it is a directory"))
     if not stat.S_ISREG(target.st_mode):
