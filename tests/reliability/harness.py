@@ -77,12 +77,15 @@ class DrillRunner:
     cwd: Path
     actor: str = "reliability-check"
     owners: set[int] = field(default_factory=set)
+    # Sandboxes already in the workdir when the last drill started (left by killed drills).
+    sandboxes_at_start: set[str] = field(default_factory=set)
 
     @property
     def out(self) -> Path:
         return self.cwd / OUT
 
     def start(self, *args: str, env: Mapping[str, str] | None = None, command: str = "run") -> subprocess.Popen[str]:
+        self.sandboxes_at_start = set(sandboxes(self.out))
         proc = subprocess.Popen(
             [sys.executable, "-m", "cavra_drill", command, *args],
             cwd=self.cwd,
@@ -194,6 +197,29 @@ def wait_for_path(pattern: str, root: Path, *, timeout: float, alive: Callable[[
             return False
         if any(root.glob(pattern)):
             return True
+        time.sleep(0.005)
+    return False
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def wait_for_incident(runner: DrillRunner, proc: subprocess.Popen[str], *, timeout: float = 30) -> bool:
+    """Until the drill started last has injected its incident (its sandbox's incident file).
+
+    Sandboxes left by earlier, killed drills may hold an incident file too: they do not count.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        for found in runner.out.glob("sandbox/*/runtime/incident"):
+            if found.parent.parent.name not in runner.sandboxes_at_start:
+                return True
         time.sleep(0.005)
     return False
 
