@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -75,7 +76,11 @@ def alive(proc: subprocess.Popen[str]) -> Callable[[], bool]:
     return lambda: proc.poll() is None
 
 
-def plan_for(phase: str, rng: random.Random, typical: float) -> tuple[tuple[str, ...], dict[str, str], Reach]:
+def plan_for(
+    phase: str, rng: random.Random, typical: float, sig: int = signal.SIGKILL
+) -> tuple[tuple[str, ...], dict[str, str], Reach]:
+    """Arguments, environment and the wait for `phase`; `sig` is sent by the wait itself only
+    for the writing phases (it must follow the temp file's creation at once)."""
     if phase == "uniform":
         delay = rng.uniform(0, typical)
 
@@ -114,7 +119,7 @@ def plan_for(phase: str, rng: random.Random, typical: float) -> tuple[tuple[str,
     name = {"writing-evidence": EVIDENCE, "writing-history": HISTORY, "writing-readiness": READINESS}[phase]
 
     def writing(r: DrillRunner, p: subprocess.Popen[str]) -> bool:
-        return kill_when_created(p, r.out, temp_prefix(name))
+        return kill_when_created(p, r.out, temp_prefix(name), sig=sig)
 
     return (), {}, writing
 
