@@ -1,0 +1,54 @@
+"""After the drill, the files it writes must stay a consistent set, and writing must end.
+
+run.execute() replaces the rehearsal evidence before it takes the history lock. When the lock
+cannot be had (another drill appending, `--lock-timeout`), the run exits 4 ("environment
+prevented the drill") with the evidence already replaced by a drill the history does not hold,
+next to a readiness report computed from the old evidence. CAVRA's gate reads that evidence.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clirun import assert_no_traceback
+from drillrun import Drills
+from filelock import FileLock
+
+from review.support import marked_children, wait_until
+
+
+def test_a_busy_history_lock_leaves_the_evidence_as_it_was(drills: Drills) -> None:
+    first = drills.run()
+    assert first.returncode == 0, first.stderr
+    evidence = drills.out / "go-backend-rollback-rehearsal.json"
+    before = evidence.read_bytes()
+    with FileLock(str(drills.out / "go-backend-rollback-drills.json") + ".lock"):
+        second = drills.run("--lock-timeout", "1")
+    assert_no_traceback(second)
+    assert second.returncode == 4, second.stderr
+    assert evidence.read_bytes() == before, "exit 4, yet the evidence now describes a drill the history lacks"
+
+
+def test_attestation_with_a_fifo_schedule_does_not_hang(drills: Drills, tmp_path: Path) -> None:
+    # The readiness report reads the schedule through store.documents (regular files only, bounded);
+    # the attestation re-reads it with Path.read_bytes(): a FIFO blocks forever, /dev/zero never ends.
+    fifo = tmp_path / "schedule.fifo"
+    os.mkfifo(fifo)
+    result = drills.run("--schedule", str(fifo), "--attestation", str(tmp_path / "att.json"), timeout=30)
+    assert_no_traceback(result)
+
+
+def test_a_history_of_another_environment_created_during_the_drill_is_not_appended_to(drills: Drills) -> None:
+    # "A history records one environment; appending a drill of another is refused" is checked
+    # at preflight only. append_drill re-reads the history under the lock but never compares its
+    # environment, so a history another drill created meanwhile takes this drill's record.
+    slow = drills.start("--environment", "production", "--fault", "slow-restart=4")
+    wait_until(lambda: marked_children(slow.pid) != [], timeout=30, what="the production drill's baseline")
+    other = drills.run("--environment", "staging")
+    assert other.returncode == 0, other.stderr
+    slow.communicate(timeout=60)
+    history = drills.history()
+    assert history["environment"] == "staging"
+    environments = sorted({d.get("environment") for d in history["drills"]})
+    assert environments == ["staging"], f"exit {slow.returncode}; the staging history holds {environments}"
