@@ -165,6 +165,19 @@ def test_run_refuses_every_entry_as_the_runbook(corpus: Corpus, scratch: Path) -
     assert_none(run_matrix(corpus.small(), command, check))
 
 
+def test_run_with_a_special_file_as_the_schedule_finishes(corpus: Corpus, scratch: Path) -> None:
+    # The schedule is read after the drill (readiness, attestation digest): a named pipe or an
+    # endless device must not hang or exhaust the run then. Only the entries that are not
+    # regular files here, since each of these runs a whole drill.
+    def command(entry: Hostile) -> tuple[list[str], Path]:
+        workdir = scratch / entry.name.replace("/", "_")
+        args = ["run", "--workdir", str(workdir), "--schedule", str(entry.path(corpus.directory))]
+        return [*args, "--attestation", str(workdir.with_suffix(".att.json"))], scratch
+
+    # A schedule that is not a file: the schedule report needs attention, so exit 1.
+    assert_none(run_matrix([e for e in corpus.entries if e.path_only], command, expect(1)))
+
+
 @pytest.fixture(scope="module")
 def history_copies(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     """A second corpus: `run --history` may append to the history-shaped entries."""

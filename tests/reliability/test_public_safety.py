@@ -241,12 +241,18 @@ def _needle(value: str) -> list[bytes]:
     return [form.encode() for form in forms]
 
 
+def leaked_files(outcome: Outcome) -> list[str]:
+    """The files the run wrote that hold the planted value, in any of its encodings."""
+    needles = _needle(outcome.value)
+    return sorted(name for name, data in outcome.written.items() if any(n in data for n in needles))
+
+
 @pytest.mark.parametrize("planting", [p.id for p in PLANTINGS])
 def test_planted_value_reaches_no_artifact(outcomes: dict[str, Outcome], planting: str) -> None:
     outcome = outcomes[planting]
     assert "Traceback" not in outcome.stderr, outcome.stderr
     assert outcome.returncode in (0, 1, 3), outcome.stderr
-    leaked = sorted(name for name, data in outcome.written.items() if any(n in data for n in _needle(outcome.value)))
+    leaked = leaked_files(outcome)
     assert leaked == [], f"{outcome.planting.kind} planted in {outcome.planting.where} reached {leaked}"
 
 
