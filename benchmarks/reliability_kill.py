@@ -64,6 +64,7 @@ class PhaseStats:
     readiness_replaced: int = 0
     drills_added: int = 0
     outlived: int = 0
+    kills_with_survivors: int = 0
     max_child_seconds: float = 0.0
     temps_after_kill: int = 0
     temps_after_next_run: int = 0
@@ -173,6 +174,7 @@ def main() -> None:
             waited, outlived = runner.wait_no_leaks([proc.pid], timeout=5)
             s.max_child_seconds = max(s.max_child_seconds, waited)
             s.outlived += len(outlived)
+            s.kills_with_survivors += bool(outlived)
             verdict = judge_files(before, Files.in_workdir(runner.out), completed=completed)
             s.problems.extend(f"kill {number}: {p}" for p in verdict.problems)
             s.evidence[verdict.evidence] += 1
@@ -205,7 +207,7 @@ def main() -> None:
     print()
     header = (
         "| phase | kills | phase seen | invariant violations | evidence old / new+recorded / new-unrecorded |"
-        " readiness replaced | processes outliving 5 s | slowest child death (s) | temp files after kill |"
+        " readiness replaced | processes outliving 5 s (kills) | slowest child death (s) | temp files after kill |"
         " temp files after next run | next run exit 0 | sandboxes left |"
     )
     print(header)
@@ -217,7 +219,8 @@ def main() -> None:
         print(
             f"| {phase} | {s.kills} | {s.reached} | {len(s.problems)} | "
             f"{s.evidence['old']} / {s.evidence['new, recorded in the history']} / "
-            f"{s.evidence['new, its drill not in the history']} | {s.readiness_replaced} | {s.outlived} | "
+            f"{s.evidence['new, its drill not in the history']} | {s.readiness_replaced} | "
+            f"{s.outlived} ({s.kills_with_survivors}) | "
             f"{s.max_child_seconds:.2f} | {s.temps_after_kill} | {s.temps_after_next_run} | "
             f"{s.next_run_codes[0]}/{s.kills} | {s.sandboxes_left} |"
         )
@@ -229,6 +232,7 @@ def main() -> None:
             "readiness_replaced": s.readiness_replaced,
             "drills_added_by_killed_runs": s.drills_added,
             "processes_outliving_5s": s.outlived,
+            "kills_with_survivors": s.kills_with_survivors,
             "slowest_child_death_seconds": round(s.max_child_seconds, 3),
             "temp_files_after_kill": s.temps_after_kill,
             "temp_files_after_next_run": s.temps_after_next_run,

@@ -57,6 +57,7 @@ def main() -> None:
     endings: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     problems: list[str] = []
     counts: dict[str, Counter[str]] = defaultdict(Counter)
+    examples: dict[str, str] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reliability-signals-") as tmp:
         runner = DrillRunner(cwd=Path(tmp))
@@ -68,7 +69,7 @@ def main() -> None:
             cli_args, env, reach = plan_for(phase, rng, typical, sig=sig)
             before = Files.in_workdir(runner.out)
             sandboxes_before = len(sandboxes(runner.out))
-            proc = runner.start(*cli_args, env=env)
+            proc = runner.start(*cli_args, "--json", env=env)
             sent = time.monotonic()
             reach(runner, proc)
             if not phase.startswith("writing"):
@@ -84,6 +85,9 @@ def main() -> None:
             else:
                 ending = exit_code_name(result.returncode) + ("" if line[0] else ", no message")
             endings[(signal.Signals(sig).name, phase)][ending] += 1
+            if ending not in examples:
+                tail = [x for x in result.stderr.strip().splitlines() if x.strip()][-3:]
+                examples[ending] = f"{signal.Signals(sig).name} {phase}: " + " / ".join(t.strip() for t in tail)
             _, outlived = runner.wait_no_leaks([proc.pid], timeout=5)
             verdict = judge_files(before, Files.in_workdir(runner.out), completed=completed)
             problems.extend(f"{number} {phase}: {p}" for p in verdict.problems)
@@ -93,8 +97,9 @@ def main() -> None:
             c["temp files left"] += len(temp_files(runner.out))
             c["sandboxes left"] += len(sandboxes(runner.out)) - sandboxes_before
             c[f"evidence {verdict.evidence}"] += 1
-            if result.returncode in (0, 1):
-                completed.append(str(json.loads(result.stdout or "{}").get("drill", {}).get("drill_id", "")))
+            if result.returncode in (0, 1) and result.stdout.strip():
+                # It finished despite the signal (sent after the work was done).
+                completed.append(str(json.loads(result.stdout)["drill"]["drill_id"]))
             after = runner.run("--json")
             if after.returncode != 0:
                 problems.append(f"{number} {phase}: the next run exited {after.returncode}")
@@ -127,6 +132,9 @@ def main() -> None:
             f"{c['temp files after next run']} | {c['sandboxes left']} | {c['evidence old']} / "
             f"{c['evidence new, recorded in the history']} / {c['evidence new, its drill not in the history']} |"
         )
+    print()
+    for ending, example in examples.items():
+        print(f"example of '{ending}': {example[:400]}")
     for problem in problems:
         print(f"PROBLEM {problem}")
     if args.json_out:
@@ -140,6 +148,7 @@ def main() -> None:
                     "endings": {f"{k[0]} {k[1]}": dict(v) for k, v in endings.items()},
                     "counts": {k: dict(v) for k, v in counts.items()},
                     "problems": problems,
+                    "examples": examples,
                 },
                 indent=2,
             )
