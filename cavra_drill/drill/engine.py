@@ -27,7 +27,7 @@ from cavra_drill.drill.outcome import FAIL, PASS, DrillOutcome, PhaseRecord
 from cavra_drill.drill.policy import PROBE_REQUESTS
 from cavra_drill.drill.runbook import CommandsTarget, Runbook, load_runbook
 from cavra_drill.drill.sandbox_target import SandboxDrillTarget, SandboxFaults
-from cavra_drill.drill.target import BaselineUnreachable, Target, VerifyFailed
+from cavra_drill.drill.target import BaselineUnreachable, IncidentReport, StepResult, Target, VerifyFailed
 
 __all__ = ["BaselineUnreachable", "DrillPlan", "run_drill"]
 
@@ -119,7 +119,10 @@ async def _rollback(target: Target, plan: DrillPlan, rec: _Recorder) -> _Recover
     with anyio.move_on_after(deadline - time.monotonic()) as scope:
         for step in target.rollback_steps():
             rec.begin(step.name)
-            result = await step.run(deadline - time.monotonic())
+            try:
+                result = await step.run(deadline - time.monotonic())
+            except OSError as exc:  # the machine failed the step (disk full, no such program...)
+                result = StepResult(False, f"{step.name}: {exc.strerror or type(exc).__name__}")
             rec.end(result.ok, result.detail)
             if not result.ok:
                 failure = result.detail
@@ -130,7 +133,7 @@ async def _rollback(target: Target, plan: DrillPlan, rec: _Recorder) -> _Recover
                 last_answer = await target.verify(deadline - time.monotonic())
                 recovered_at = time.monotonic_ns()
                 rec.end(True, _verified_detail(target, plan))
-            except VerifyFailed as exc:
+            except (VerifyFailed, OSError) as exc:
                 failure = f"verification failed: {exc}"
                 rec.end(False, failure)
     ended = recovered_at if recovered_at is not None else time.monotonic_ns()
@@ -150,15 +153,25 @@ def _verified_detail(target: Target, plan: DrillPlan) -> str:
     return "the runbook's verification passed"
 
 
-async def _cleanup(target: Target, rec: _Recorder) -> list[int]:
-    """Always runs; shielded and time-boxed. Returns pids that survived (should be none)."""
+async def _cleanup(target: Target, plan: DrillPlan, rec: _Recorder) -> tuple[list[int], bool]:
+    """Always runs; shielded and time-boxed. Returns (pids that survived, whether it finished)."""
     rec.begin("cleanup")
     leftovers: list[int] = []
+    finished = False
     detail = f"cleanup did not finish within {CLEANUP_BUDGET_SECONDS:g} s"
-    with anyio.CancelScope(shield=True), anyio.move_on_after(CLEANUP_BUDGET_SECONDS):
-        leftovers, detail = await target.cleanup()
-    rec.end(not leftovers and "did not finish" not in detail, detail)
-    return leftovers
+    with anyio.CancelScope(shield=True):
+        with anyio.move_on_after(CLEANUP_BUDGET_SECONDS):
+            try:
+                leftovers, detail = await target.cleanup()
+                finished = True
+            except OSError as exc:
+                detail = f"cleanup failed: {exc.strerror or type(exc).__name__}"
+        if not finished:
+            # Whatever the target did not get to, the drill's marker still finds.
+            await anyio.to_thread.run_sync(processes.sweep_drill, plan.drill_id)
+            leftovers = [p.pid for p in await anyio.to_thread.run_sync(processes.find_marked, plan.drill_id)]
+    rec.end(finished and not leftovers, detail)
+    return leftovers, finished
 
 
 async def run_drill(plan: DrillPlan, *, on_phase: ProgressCallback | None = None) -> DrillOutcome:
@@ -174,15 +187,21 @@ async def run_drill(plan: DrillPlan, *, on_phase: ProgressCallback | None = None
         except BaselineUnreachable as exc:
             rec.end(False, exc.message)
             raise
+        except OSError as exc:  # the drill could not even be laid out: it never started
+            rec.end(False, str(exc))
+            raise BaselineUnreachable(f"the drill could not start: {exc.strerror or exc}") from None
         rec.end(True, detail)
         if plan.incident is not None:
             rec.begin("incident")
-            report = await target.incident(plan.incident)
+            try:
+                report = await target.incident(plan.incident)
+            except OSError as exc:
+                report = IncidentReport(StepResult(False, f"{plan.incident}: {exc.strerror or exc}"))
             rec.end(report.result.ok, report.result.detail)
             observations = report.observations
         recovery = await _rollback(target, plan, rec)
     finally:
-        leftovers = await _cleanup(target, rec)
+        leftovers, cleaned = await _cleanup(target, plan, rec)
     recovery_ns = recovery.ended_ns - recovery.started_ns
     failure = recovery.failure
     verified = failure is None
@@ -193,6 +212,8 @@ async def run_drill(plan: DrillPlan, *, on_phase: ProgressCallback | None = None
         )
     if failure is None and leftovers:
         failure = f"{len(leftovers)} drill process(es) survived cleanup"
+    if failure is None and not cleaned:
+        failure = "cleanup did not finish"
     return DrillOutcome(
         status=PASS if failure is None else FAIL,
         fallback_verified=verified,

@@ -97,15 +97,23 @@ class SandboxDrillTarget:
         timeout; the incident sends all at once, since a hanging runtime costs wall time, not CPU.
         """
         answers: list[dict[str, object]] = [{} for _ in self.probes]
+        errors: list[ServiceError | OSError] = []
         limiter = anyio.CapacityLimiter(max(1, concurrency))
 
         async def one(index: int, request: Mapping[str, object]) -> None:
-            async with limiter:
-                answers[index] = await service.decide(dict(request))
+            try:
+                async with limiter:
+                    answers[index] = await service.decide(dict(request))
+            except (ServiceError, OSError) as exc:
+                # Kept, not raised: out of a task group it would arrive as an ExceptionGroup
+                # that the callers' `except ServiceError` would never match.
+                errors.append(exc)
 
         async with anyio.create_task_group() as group:
             for index, request in enumerate(self.probes):
                 group.start_soon(one, index, request)
+        if errors:
+            raise errors[0]
         return answers
 
     async def baseline(self) -> str:
@@ -191,7 +199,9 @@ class SandboxDrillTarget:
             if status.get("mode") != "disabled":
                 raise VerifyFailed(f"restarted service reports mode {status.get('mode')!r}, not 'disabled'")
             stub = str(self.box.runtime_path)
-            alive = [p.pid for p in processes.find_marked(self.drill_id) if stub in " ".join(_cmdline(p))]
+            # In a worker thread: scanning every process's environment must not stall the loop.
+            marked = await anyio.to_thread.run_sync(processes.find_marked, self.drill_id)
+            alive = [p.pid for p in marked if stub in " ".join(_cmdline(p))]
             if alive:
                 raise VerifyFailed(f"{len(alive)} Go runtime process(es) still alive after the rollback")
             last_answered = 0
