@@ -214,9 +214,21 @@ def _owner_alive(owner_pid: int, proc: psutil.Process) -> bool:
         return False
 
 
+def _pid_namespace(pid: int | str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
 def _marker_of(proc: psutil.Process) -> tuple[int, str] | None:
     import psutil
 
+    # A marker's owner pid is as seen from the owner's own pid namespace: from any other
+    # namespace (a drill in a container, seen from the host) it names someone else or no one,
+    # and a live drill would look orphaned. Only processes of our own namespace are ours to judge.
+    if _pid_namespace(proc.pid) != _pid_namespace("self"):
+        return None
     try:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None
