@@ -14,18 +14,18 @@ recovery target is reached; each attempt is bounded by its own timeout.
 from __future__ import annotations
 
 import os
+import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import anyio
 
 from cavra_drill.drill import processes
+from cavra_drill.drill.http_check import HttpCheckError, http_get
+from cavra_drill.drill.processes import OWNER_ENV
 from cavra_drill.drill.runbook import Check, CommandCheck, CommandsTarget, HttpCheck
 from cavra_drill.drill.target import BaselineUnreachable, IncidentReport, RollbackStep, StepResult, VerifyFailed
 
-MAX_BODY_BYTES = 1 << 20
 KILL_GRACE_SECONDS = 2.0
 
 
@@ -49,29 +49,33 @@ class CommandDrillTarget:
             "CAVRA_DRILL_ID": self.drill_id,
             "CAVRA_DRILL_STEP": name,
             "CAVRA_DRILL_TARGET_MODE": "disabled",
+            OWNER_ENV: str(os.getpid()),
         }
+        # Through the launcher, so that the command dies with cavra-drill (see launch.py).
+        command = [sys.executable, "-m", "cavra_drill.drill.launch", *check.command]
         timeout = min(check.timeout_seconds, max(seconds_left, 0.0))
         started = time.monotonic()
         with open(f"{stem}.out", "wb") as out, open(f"{stem}.err", "wb") as err:
             try:
                 process = await anyio.open_process(
-                    check.command, stdin=None, stdout=out, stderr=err, env=env, start_new_session=True
+                    command, stdin=None, stdout=out, stderr=err, env=env, start_new_session=True
                 )
             except OSError as exc:
                 return StepResult(False, f"{name}: could not start the command ({exc.strerror or type(exc).__name__})")
             self.running.add(process.pid)
             try:
+                created = _create_time(process.pid)
                 with anyio.move_on_after(timeout) as scope:
                     code = await process.wait()
                 if scope.cancelled_caught:
-                    await self._stop(process.pid)
+                    await self._stop(process.pid, created)
                     with anyio.CancelScope(shield=True):
                         await process.wait()
                     return StepResult(False, f"{name}: timed out after {timeout:g} s; its process group was stopped")
             finally:
                 if process.returncode is None:  # cancelled from outside (deadline, Ctrl-C)
                     with anyio.CancelScope(shield=True):
-                        await self._stop(process.pid)
+                        await self._stop(process.pid, created)
                         await process.wait()
                 self.running.discard(process.pid)
         took = time.monotonic() - started
@@ -79,37 +83,24 @@ class CommandDrillTarget:
             return StepResult(False, f"{name}: exited with code {code} after {took:.3f} s (output in the drill's logs)")
         return StepResult(True, f"{name}: exited 0 after {took:.3f} s")
 
-    async def _stop(self, pid: int) -> None:
-        await anyio.to_thread.run_sync(lambda: processes.stop_tree(pid, grace=KILL_GRACE_SECONDS))
+    async def _stop(self, pid: int, create_time: float | None = None) -> None:
+        # create_time guards against a recycled pid: only the process we started is signalled.
+        await anyio.to_thread.run_sync(
+            lambda: processes.stop_tree(pid, grace=KILL_GRACE_SECONDS, create_time=create_time)
+        )
 
     async def run_http(self, name: str, check: HttpCheck, seconds_left: float) -> StepResult:
-        timeout = max(min(check.timeout_seconds, seconds_left), 0.001)
-
-        def get() -> tuple[int, bytes]:
-            # The runbook's URL is the operator's own service; no proxy may stand in between.
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            try:
-                with opener.open(check.url, timeout=timeout) as response:  # the scheme is checked in runbook.py
-                    return int(response.status), response.read(MAX_BODY_BYTES)
-            except urllib.error.HTTPError as exc:
-                return int(exc.code), exc.read(MAX_BODY_BYTES)
-
         try:
-            status, body = await anyio.to_thread.run_sync(get, abandon_on_cancel=True)
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or type(exc).__name__
+            answer = await http_get(check.url, timeout=min(check.timeout_seconds, max(seconds_left, 0.0)))
+        except HttpCheckError as exc:
             # The URL is not echoed: it names a host, which evidence must never hold.
-            return StepResult(
-                False, f"{name}: GET failed ({type(reason).__name__ if not isinstance(reason, str) else reason})"
-            )
-        if status != check.expect_status:
-            return StepResult(False, f"{name}: GET returned {status}, expected {check.expect_status}")
-        if check.expect_body_contains is not None and check.expect_body_contains.encode() not in body:
-            return StepResult(False, f"{name}: GET returned {status} without the expected body text")
-        return StepResult(
-            True,
-            f"{name}: GET returned {status}" + (" with the expected body text" if check.expect_body_contains else ""),
-        )
+            return StepResult(False, f"{name}: GET failed: {exc}")
+        if answer.status != check.expect_status:
+            return StepResult(False, f"{name}: GET returned {answer.status}, expected {check.expect_status}")
+        if check.expect_body_contains is not None and check.expect_body_contains.encode() not in answer.body:
+            return StepResult(False, f"{name}: GET returned {answer.status} without the expected body text")
+        found = " with the expected body text" if check.expect_body_contains else ""
+        return StepResult(True, f"{name}: GET returned {answer.status}{found}")
 
     async def run_check(self, name: str, check: Check, seconds_left: float) -> StepResult:
         if isinstance(check, HttpCheck):
@@ -155,6 +146,15 @@ class CommandDrillTarget:
         survivors = [pid for pid in self.running if _alive(pid)]
         detail = "every runbook command has exited" if not survivors else f"{len(survivors)} command(s) survived"
         return survivors, detail + f"; command output in {self.logs_dir.name}/"
+
+
+def _create_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
 
 
 def _alive(pid: int) -> bool:

@@ -81,7 +81,8 @@ def test_a_trickling_baseline_check_is_bounded_by_its_timeout(
 
 
 def test_ctrl_c_during_a_trickling_check_exits(drills: Drills, tmp_path: Path, trickling_server: str) -> None:
-    runbook = command_runbook(tmp_path / "rb.toml", baseline_url=trickling_server, baseline_timeout=1)
+    # A long timeout, so that the GET is still trickling when Ctrl-C arrives.
+    runbook = command_runbook(tmp_path / "rb.toml", baseline_url=trickling_server, baseline_timeout=60)
     proc = drills.start("--runbook", str(runbook), "--environment", "staging")
     time.sleep(3)  # imports, preflight, and into the GET
     proc.send_signal(signal.SIGINT)

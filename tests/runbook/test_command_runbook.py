@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,3 +163,27 @@ def test_malformed_runbook_exits_3_naming_the_key(drills: Drills, tmp_path: Path
     assert result.returncode == 3
     assert "target.kind" in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
+def test_a_runbook_command_dies_with_a_sigkilled_drill(
+    drills: Drills, tmp_path: Path, service: tuple[Path, int]
+) -> None:
+    # Commands run in their own session (for their timeout), so only the launcher's
+    # parent-death signal ties them to cavra-drill when it is killed outright.
+    state, port = service
+    pid_file = tmp_path / "hung.pid"
+    runbook = write_runbook(tmp_path / "svc.toml", state, port)
+    text = runbook.read_text()
+    hung = f'[restart]\nshell = "echo $$ > {pid_file}; exec sleep 30"\ntimeout_seconds = 60\n'
+    runbook.write_text(text[: text.index("[restart]")] + hung + text[text.index("[verify]") :])
+    proc = drills.start("--runbook", str(runbook))
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pid = int(pid_file.read_text())
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while mode_service.running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not mode_service.running(pid), "the runbook command outlived the SIGKILLed drill"
