@@ -208,19 +208,22 @@ async def start_service(
             env=env,
             start_new_session=True,
         )
+    # Right after spawning, so that every stop below signals this process and never a pid
+    # that the kernel has recycled for someone else since.
+    created = _create_time(process.pid)
     try:
         with anyio.fail_after(ready_timeout):
             ready = await _read_ready(process)
     except TimeoutError:
         with anyio.CancelScope(shield=True):
-            await _stop_process(process, _FAILED_START_GRACE_SECONDS, None)
+            await _stop_process(process, _FAILED_START_GRACE_SECONDS, created)
         raise ServiceNotReady(f"service printed no READY line within {ready_timeout:g} s") from None
     except _NoReadyLine:
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(_REAP_SECONDS):
                 await process.wait()
             code = process.returncode
-            await _stop_process(process, _FAILED_START_GRACE_SECONDS, None)
+            await _stop_process(process, _FAILED_START_GRACE_SECONDS, created)
         last = _last_line(stderr_log)
         raise ServiceDied(
             f"service exited with code {code} before it was ready" + (f": {last}" if last else ""),
@@ -230,7 +233,7 @@ async def start_service(
     except BaseException:
         # Cancelled (the caller's deadline) or worse: still never leave a service behind.
         with anyio.CancelScope(shield=True):
-            await _stop_process(process, _FAILED_START_GRACE_SECONDS, None)
+            await _stop_process(process, _FAILED_START_GRACE_SECONDS, created)
         raise
     return ServiceHandle(
         process,
@@ -239,7 +242,7 @@ async def start_service(
         stderr_log=stderr_log,
         request_timeout=request_timeout,
         spawned_monotonic_ns=spawned_ns,
-        create_time=_create_time(process.pid),
+        create_time=created,
     )
 
 
