@@ -165,9 +165,12 @@ def _write_attestation(
         raise InputError(f"cannot write attestation {path}: the rollback plan's digest is unknown")
     schedule = None
     if schedule_path:
+        from cavra_drill.store.documents import NotAFile, Unreadable, read_file_bytes
+
         try:
-            schedule = FileDigest(Path(schedule_path).name, sha256_hex(Path(schedule_path).read_bytes()))
-        except OSError:
+            # Bounded and non-blocking: a FIFO or a device here must not hang a finished drill.
+            schedule = FileDigest(Path(schedule_path).name, sha256_hex(read_file_bytes(schedule_path)))
+        except (NotAFile, Unreadable):
             schedule = None  # judged as missing or unreadable by the readiness report already
     statement = build_attestation(
         evidence,
