@@ -75,7 +75,7 @@ def test_append_keeps_earlier_drills_and_the_recorded_environment(tmp_path: Path
         "owner_note": "unknown fields survive",
     }
     path.write_text(json.dumps(handwritten), encoding="utf-8")
-    document = append_drill(path, _drill("drill_2"), environment="other-label")
+    document = append_drill(path, _drill("drill_2"), environment="production-pilot")
     assert document["environment"] == "production-pilot"
     assert document["owner_note"] == "unknown fields survive"
     *kept, new = _drills(document)
@@ -84,6 +84,18 @@ def test_append_keeps_earlier_drills_and_the_recorded_environment(tmp_path: Path
     legacy_link = sha256_hex(canonical_json("not an object"))
     assert _without_digest(new) == {**_drill("drill_2"), "previous_record_sha256": legacy_link}
     assert json.loads(path.read_bytes()) == document
+    assert _leftovers(tmp_path) == []
+
+
+def test_append_refuses_a_history_of_another_environment_under_the_lock(tmp_path: Path) -> None:
+    # Checked under the lock: the history may have been created by another drill since the
+    # caller's preflight looked and found none.
+    path = tmp_path / "history.json"
+    append_drill(path, _drill("staging_drill"), environment="staging")
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="records environment 'staging', not 'production'"):
+        append_drill(path, _drill("production_drill"), environment="production")
+    assert path.read_bytes() == before
     assert _leftovers(tmp_path) == []
 
 

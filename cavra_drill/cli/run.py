@@ -11,14 +11,16 @@ import getpass
 import os
 import re
 import secrets
-import signal
 import sys
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
+from cavra_drill.cli import signals
+from cavra_drill.cli.options import ReadinessSettings
+from cavra_drill.cli.run_engine import run_engine
 from cavra_drill.cli.run_outputs import preflight_outputs, resolve_outputs, write_outputs
 from cavra_drill.contract import settings as cs
 from cavra_drill.contract.documents import Document
@@ -27,13 +29,14 @@ from cavra_drill.contract.reports import Report, exit_ok, production_report
 from cavra_drill.contract.safety import check_label, check_safe
 from cavra_drill.contract.timestamps import format_zulu
 from cavra_drill.drill.evidence import DrillIdentity, build_evidence, build_record, sha256_hex
-from cavra_drill.drill.outcome import PASS, DrillOutcome, PhaseRecord
-from cavra_drill.drill.runbook import Runbook, load_runbook
+from cavra_drill.drill.outcome import PASS, DrillOutcome
+from cavra_drill.drill.runbook import load_runbook
 from cavra_drill.drill.sandbox_target import SandboxFaults
-from cavra_drill.errors import EXIT_FAILED, EXIT_OK, DrillError, InputError, Interrupted, UsageError
+from cavra_drill.errors import EXIT_FAILED, EXIT_OK, DrillError, EnvironmentFault, InputError, Interrupted, UsageError
+from cavra_drill.formats.json_text import render_json
 from cavra_drill.store.atomic import check_writable, write_atomic, write_json_atomic
-from cavra_drill.store.documents import read_document
-from cavra_drill.store.history_store import append_drill, read_history_for_append
+from cavra_drill.store.documents import NotAFile, Unreadable, read_document, read_file_bytes
+from cavra_drill.store.history_store import HistoryLocked, append_drill_locked, history_lock, read_history_for_append
 
 DEFAULT_WORKDIR = "cavra-drill-out"
 DEFAULT_ENVIRONMENT = "rehearsal-sandbox"
@@ -195,15 +198,18 @@ def _new_drill_id(now: datetime) -> str:
     return f"drill_{now.strftime('%Y%m%dT%H%M%SZ')}_{secrets.token_hex(3)}"
 
 
-class _Signalled(Exception):
-    pass
-
-
-def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
-    raise _Signalled(signal.Signals(signum).name)
-
-
 def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> RunResult:
+    """Run one drill and record it. A signal at any moment gives Interrupted (exit 130), and
+    every file is then either as it was or complete (see `signals.py`)."""
+    with signals.raising_signals():
+        try:
+            return _execute(options, env)
+        except (signals.Signalled, KeyboardInterrupt) as exc:
+            what = str(exc) or "SIGINT"
+            raise Interrupted(f"interrupted by {what}; every file is as it was or complete") from None
+
+
+def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
     environ = os.environ if env is None else env
     workdir = Path(options.workdir or DEFAULT_WORKDIR)
     faults = parse_faults(options.faults)
@@ -242,6 +248,14 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create workdir {workdir}: {exc.strerror}") from None
+    if runbook.kind != "sandbox":
+        # Runbook commands write their output here; find out now, not halfway through a rollback.
+        try:
+            (workdir / "logs").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create {workdir / 'logs'} for the runbook's command output: {exc.strerror}"
+            ) from None
     for target, what in (
         (evidence_path, "rehearsal evidence"),
         (history_path, "drill history"),
@@ -274,93 +288,102 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
 
     started = datetime.now(UTC)
     drill_id = _new_drill_id(started)
-    outcome = _run_engine(
-        drill_id=drill_id,
-        sandbox_root=workdir / "sandbox" / drill_id,
-        target_minutes=target_minutes,
-        runtime_timeout=cs.parse_float_setting(environ.get(cs.ENV_RUNTIME_TIMEOUT), cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS),
-        incident=options.incident,
-        faults=faults,
-        runbook=runbook,
-        logs_dir=workdir / "logs" / drill_id,
-        keep_sandbox=options.keep_sandbox,
+    from cavra_drill.drill.engine import DrillPlan
+
+    if show_progress(options):
+        sys.stderr.write(f"cavra-drill: drilling {runbook.name} ({drill_id}), recovery target {target_minutes:g} min\n")
+    runtime_timeout = cs.parse_float_setting(environ.get(cs.ENV_RUNTIME_TIMEOUT), cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS)
+    outcome = run_engine(
+        DrillPlan(
+            drill_id=drill_id,
+            sandbox_root=workdir / "sandbox" / drill_id,
+            target_seconds=target_minutes * 60,
+            runtime_timeout_seconds=runtime_timeout if runtime_timeout > 0 else cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS,
+            incident=options.incident,
+            stop_ignores_sigterm=faults.stop_ignores_sigterm,
+            slow_restart_seconds=faults.slow_restart_seconds,
+            fallback_broken=faults.fallback_broken,
+            keep_sandbox=options.keep_sandbox,
+            runbook=runbook,
+            logs_dir=workdir / "logs" / drill_id,
+        ),
         show_progress=show_progress(options),
     )
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-    try:
-        identity = DrillIdentity(
-            drill_id=drill_id,
-            executed_at=format_zulu(started),
-            environment=environment,
-            actor=actor,
-            plan_approval_id=plan.approval_id,
-            target_minutes=target_minutes,
-            runbook_ref=runbook.runbook_ref,
-            incident=options.incident,
-            faults=options.faults,
-        )
-        evidence = build_evidence(identity, outcome)
-        check_safe(evidence, artifact="rehearsal evidence")
-        from cavra_drill.formats.json_text import render_json
+    identity = DrillIdentity(
+        drill_id=drill_id,
+        executed_at=format_zulu(started),
+        environment=environment,
+        actor=actor,
+        plan_approval_id=plan.approval_id,
+        target_minutes=target_minutes,
+        runbook_ref=runbook.runbook_ref,
+        incident=options.incident,
+        faults=options.faults,
+    )
+    evidence = build_evidence(identity, outcome)
+    check_safe(evidence, artifact="rehearsal evidence")
+    evidence_bytes = render_json(evidence).encode()
+    record = build_record(evidence, sha256_hex(evidence_bytes))
+    check_safe(record, artifact="drill history record")
 
-        evidence_bytes = render_json(evidence).encode()
-        write_atomic(evidence_path, evidence_bytes, what="rehearsal evidence")
-        record = build_record(evidence, sha256_hex(evidence_bytes))
-        check_safe(record, artifact="drill history record")
-        written = append_drill(history_path, record, environment=environment, lock_timeout=options.lock_timeout)
-        drills = written["drills"]
-        assert isinstance(drills, list)
-        record = drills[-1]  # as sealed into the history's chain
-        history_head = _history_head(record)
-
-        from cavra_drill.cli.options import ReadinessSettings
-
-        readiness_settings = ReadinessSettings(
-            mode=mode,
-            plan=plan_path,
-            rehearsal=str(evidence_path),
-            history=str(history_path),
-            schedule=schedule_path,
-            max_age_days=cs.parse_float_setting(environ.get(cs.ENV_MAX_AGE_DAYS), cs.DEFAULT_MAX_AGE_DAYS),
-            due_soon_days=cs.parse_float_setting(environ.get(cs.ENV_DUE_SOON_DAYS), cs.DEFAULT_DUE_SOON_DAYS),
-            now=datetime.now(UTC),
-        )
-        readiness = production_report(readiness_settings.judge())
-        check_safe(readiness, artifact="production readiness report")
-        write_json_atomic(readiness_path, readiness, what="production readiness report")
-        files = {
-            "plan": plan_path,
-            "evidence": str(evidence_path),
-            "history": str(history_path),
-            "readiness": str(readiness_path),
-        }
-        # Last, once the drill's own record is complete: a failure here loses none of it.
-        ci_outputs = write_outputs(
-            outputs,
-            evidence=evidence,
-            evidence_path=evidence_path,
-            evidence_bytes=evidence_bytes,
-            readiness=readiness,
-            files=files,
-            failure=outcome.failure,
-            plan_path=plan_path,
-            plan_sha256=plan_sha256,
-            schedule_path=schedule_path,
-        )
-    except (_Signalled, KeyboardInterrupt) as exc:
-        raise Interrupted(
-            f"interrupted ({exc or 'SIGINT'}) while writing; every file is complete (old or new)"
-        ) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with ExitStack() as held:
+        # Waiting for the lock is interruptible; writing under it is not (signals wait), so the
+        # evidence, the history and the readiness report are always one consistent set.
+        try:
+            held.enter_context(history_lock(history_path, lock_timeout=options.lock_timeout))
+        except HistoryLocked as busy:
+            # The rehearsal still happened: keep its evidence, say the history misses it.
+            with signals.deferred():
+                write_atomic(evidence_path, evidence_bytes, what="rehearsal evidence")
+            raise EnvironmentFault(
+                f"{busy.message}; the evidence was written to {evidence_path}, but this drill is not in the history"
+            ) from None
+        with signals.deferred():
+            write_atomic(evidence_path, evidence_bytes, what="rehearsal evidence")
+            written = append_drill_locked(history_path, record, environment=environment)
+            drills = written["drills"]
+            assert isinstance(drills, list)
+            record = drills[-1]  # as sealed into the history's chain
+            readiness_settings = ReadinessSettings(
+                mode=mode,
+                plan=plan_path,
+                rehearsal=str(evidence_path),
+                history=str(history_path),
+                schedule=schedule_path,
+                max_age_days=cs.parse_float_setting(environ.get(cs.ENV_MAX_AGE_DAYS), cs.DEFAULT_MAX_AGE_DAYS),
+                due_soon_days=cs.parse_float_setting(environ.get(cs.ENV_DUE_SOON_DAYS), cs.DEFAULT_DUE_SOON_DAYS),
+                now=datetime.now(UTC),
+            )
+            readiness = production_report(readiness_settings.judge())
+            check_safe(readiness, artifact="production readiness report")
+            write_json_atomic(readiness_path, readiness, what="production readiness report")
+            files = {
+                "plan": plan_path,
+                "evidence": str(evidence_path),
+                "history": str(history_path),
+                "readiness": str(readiness_path),
+            }
+            # Last, once the drill's own record is complete: a failure here loses none of it.
+            ci_outputs = write_outputs(
+                outputs,
+                evidence=evidence,
+                evidence_path=evidence_path,
+                evidence_bytes=evidence_bytes,
+                readiness=readiness,
+                files=files,
+                failure=outcome.failure,
+                plan_path=plan_path,
+                plan_sha256=plan_sha256,
+                schedule_path=schedule_path,
+            )
     return RunResult(
         evidence,
         record,
         readiness,
         outcome,
         {**files, **ci_outputs.files},
-        history_head=history_head,
+        history_head=_history_head(record),
         output_errors=ci_outputs.errors,
     )
 
@@ -368,96 +391,12 @@ def execute(options: RunOptions, *, env: Mapping[str, str] | None = None) -> Run
 def _plan_digest(plan_path: str) -> str:
     """sha256 of the plan's bytes, for the attestation (read right after the plan was judged)."""
     try:
-        return sha256_hex(Path(plan_path).read_bytes())
-    except OSError as exc:
-        raise InputError(f"rollback plan {plan_path}: cannot be read ({exc.strerror or 'i/o error'})") from None
+        return sha256_hex(read_file_bytes(plan_path))
+    except (NotAFile, Unreadable) as exc:
+        raise InputError(f"rollback plan {plan_path}: cannot be read ({exc})") from None
 
 
 def _history_head(record: Mapping[str, object]) -> str | None:
     """`record_sha256` of this drill's record as the history holds it, when the history chains its records."""
     digest = record.get("record_sha256")
     return digest if isinstance(digest, str) and digest else None
-
-
-def _run_engine(
-    *,
-    drill_id: str,
-    sandbox_root: Path,
-    target_minutes: float,
-    runtime_timeout: float,
-    incident: str | None,
-    faults: SandboxFaults,
-    runbook: Runbook,
-    logs_dir: Path,
-    keep_sandbox: bool,
-    show_progress: bool,
-) -> DrillOutcome:
-    import anyio
-
-    from cavra_drill.drill.engine import DrillPlan, run_drill
-
-    plan = DrillPlan(
-        drill_id=drill_id,
-        sandbox_root=sandbox_root,
-        target_seconds=target_minutes * 60,
-        runtime_timeout_seconds=runtime_timeout if runtime_timeout > 0 else cs.DEFAULT_RUNTIME_TIMEOUT_SECONDS,
-        incident=incident,
-        stop_ignores_sigterm=faults.stop_ignores_sigterm,
-        slow_restart_seconds=faults.slow_restart_seconds,
-        fallback_broken=faults.fallback_broken,
-        keep_sandbox=keep_sandbox,
-        runbook=runbook,
-        logs_dir=logs_dir,
-    )
-
-    if show_progress:
-        target = f"{target_minutes:g} min"
-        sys.stderr.write(f"cavra-drill: drilling {runbook.name} ({drill_id}), recovery target {target}\n")
-        sys.stderr.flush()
-
-    def progress(phase: PhaseRecord) -> None:
-        mark = "ok  " if phase.ok else "FAIL"
-        sys.stderr.write(f"  {mark} {phase.name:<14} {phase.duration_seconds:8.3f} s  {phase.detail}\n")
-        sys.stderr.flush()
-
-    received: list[str] = []
-
-    async def main() -> DrillOutcome | None:
-        result: DrillOutcome | None = None
-        error: DrillError | None = None
-        async with anyio.create_task_group() as group:
-
-            async def watch_signals() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        received.append(signal.Signals(signum).name)
-                        group.cancel_scope.cancel()
-                        return
-
-            group.start_soon(watch_signals)
-            try:
-                result = await run_drill(plan, on_phase=progress if show_progress else None)
-            except DrillError as exc:
-                # Raised past the task group it would arrive wrapped in an ExceptionGroup.
-                error = exc
-            group.cancel_scope.cancel()
-        if error is not None:
-            raise error
-        return result
-
-    try:
-        outcome = anyio.run(main)
-    except KeyboardInterrupt:
-        received.append("SIGINT")
-        outcome = None
-    if received or outcome is None:
-        # run_drill's cleanup has run (shielded) before the cancellation reached here.
-        import shutil
-
-        from cavra_drill.drill import processes
-
-        processes.sweep_drill(drill_id)
-        if not keep_sandbox:
-            shutil.rmtree(sandbox_root, ignore_errors=True)
-        raise Interrupted(f"interrupted by {received[0] if received else 'a signal'}; cleanup done, nothing written")
-    return outcome

@@ -21,7 +21,8 @@ import math
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from cavra_drill.contract.integrity import seal_record
@@ -77,28 +78,20 @@ def read_history_for_append(path: Path) -> dict[str, object] | None:
     return document
 
 
-def append_drill(
-    path: Path,
-    record: Mapping[str, object],
-    *,
-    environment: str,
-    lock_timeout: float = 30.0,
-) -> dict[str, object]:
-    """Append `record` to the history at `path` (created for `environment` if absent).
+class HistoryLocked(EnvironmentFault):
+    """Another process held the history's lock for longer than the caller would wait."""
 
-    The record is sealed first: `previous_record_sha256` links it to the entry before it and
-    `record_sha256` covers it (chain fields passed in `record` are replaced). Returns the
-    document as written, whose last drill is the sealed record.
 
-    Raises EnvironmentFault when another process holds the lock for longer than
-    `lock_timeout` seconds, InputError when the history is not a valid history, the new drill
-    is not public-safe, or the file cannot be written.
+@contextmanager
+def history_lock(path: Path, *, lock_timeout: float = 30.0) -> Iterator[None]:
+    """Hold the history's lock (`<history>.lock`) for a read-modify-write of it.
+
+    Raises EnvironmentFault when another process holds it longer than `lock_timeout` seconds,
+    InputError when the lock file cannot be created. Waiting is interruptible.
     """
     # Imported here: `history` and `history verify` read histories through this module, and
-    # filelock and the safety gate would add ~15 ms to their start.
+    # filelock would add to their start.
     from filelock import FileLock, Timeout
-
-    from cavra_drill.contract.safety import check_safe
 
     # Before locking: filelock creates missing parent directories for its lock file, which would
     # turn a mistyped path into a new directory tree instead of an error.
@@ -107,28 +100,58 @@ def append_drill(
     try:
         lock.acquire()
     except Timeout:
-        raise EnvironmentFault(
-            f"drill history {path} is locked by another process (waited {lock_timeout:g} s)"
-        ) from None
+        raise HistoryLocked(f"drill history {path} is locked by another process (waited {lock_timeout:g} s)") from None
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise InputError(f"cannot lock drill history {path}: {reason.lower()}") from None
     try:
-        document = read_history_for_append(path)
-        if document is None:
-            document = {"schema_version": HISTORY_SCHEMA, "environment": environment, "drills": []}
-            check_safe(environment, artifact=f"drill history {path}", path="environment")
-        drills = document["drills"]
-        assert isinstance(drills, list)  # read_history_for_append guarantees it
-        # Only the new drill is scanned: earlier entries are carried over as they are, and
-        # scanning 10,000 of them on every append would add most of a second.
-        sealed = seal_record(record, drills)
-        check_safe(sealed, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
-        drills.append(sealed)
-        write_json_atomic(path, document, what="drill history")
-        return document
+        yield
     finally:
         lock.release()
+
+
+def append_drill_locked(path: Path, record: Mapping[str, object], *, environment: str) -> dict[str, object]:
+    """Append `record` to the history at `path`; the caller holds `history_lock(path)`.
+
+    The history is re-read here, under the lock (it may have changed since the caller looked):
+    created for `environment` if absent, refused if it records another environment (a drill of
+    one environment must not count as another's in CAVRA's gate). The record is sealed into the
+    hash chain: `previous_record_sha256` links it to the entry before it and `record_sha256`
+    covers it (chain fields passed in `record` are replaced). Returns the document as written.
+    """
+    from cavra_drill.contract.safety import check_safe
+
+    document = read_history_for_append(path)
+    if document is None:
+        document = {"schema_version": HISTORY_SCHEMA, "environment": environment, "drills": []}
+        check_safe(environment, artifact=f"drill history {path}", path="environment")
+    recorded = document.get("environment")
+    if recorded is not None and recorded != environment:
+        raise InputError(
+            f"drill history {path}: records environment {recorded!r}, not {environment!r}; "
+            "pass --environment to match it or use another history"
+        )
+    drills = document["drills"]
+    assert isinstance(drills, list)  # read_history_for_append guarantees it
+    # Only the new drill is scanned: earlier entries are carried over as they are, and
+    # scanning 10,000 of them on every append would add most of a second.
+    sealed = seal_record(record, drills)
+    check_safe(sealed, artifact=f"drill history {path}", path=f"drills[{len(drills)}]")
+    drills.append(sealed)
+    write_json_atomic(path, document, what="drill history")
+    return document
+
+
+def append_drill(
+    path: Path,
+    record: Mapping[str, object],
+    *,
+    environment: str,
+    lock_timeout: float = 30.0,
+) -> dict[str, object]:
+    """Take the lock and append (see `history_lock` and `append_drill_locked`)."""
+    with history_lock(path, lock_timeout=lock_timeout):
+        return append_drill_locked(path, record, environment=environment)
 
 
 def _read_regular_file(path: Path) -> bytes | None:
