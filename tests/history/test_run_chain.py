@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from clirun import CliResult, assert_no_traceback, clean_env
-from run.conftest import Drills
+from drillrun import Drills
 
 from cavra_drill.contract.integrity import record_digest, verify_chain
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import cavra_samples as samples
 import pytest
 from clirun import CliResult, assert_no_traceback, clean_env
-from run.conftest import Drills
+from drillrun import Drills
 
 from report.png import decode_png
 

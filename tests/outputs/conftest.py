@@ -1,1 +1,0 @@
-"""The CI-output tests use the suite-wide `drills` fixture (tests/conftest.py)."""
