@@ -152,8 +152,8 @@ def test_full_disk_while_writing_the_history(runner: DrillRunner, tmpfs: Mount) 
     assert history.read_bytes() == before.history
     verdict = judge_files(before, Files.read(runner.out / EVIDENCE, history, runner.out / "production-readiness.json"))
     assert verdict.ok, verdict.problems
-    # Written before the append: new evidence whose drill the history does not hold.
-    assert verdict.evidence == NEW_UNRECORDED
+    # Old, or (written before the append, as run.py does today) new with its drill not in the history.
+    assert verdict.evidence in (OLD, NEW_UNRECORDED)
     assert temp_files(point, runner.out) == []
     # Space again: the next drill appends, the lock was released.
     (point / "filler").unlink()
