@@ -7,6 +7,7 @@ decides what the bytes are, so that every content, however hostile, gives a judg
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,36 @@ NOT_CONFIGURED = "metadata path is not configured"
 MISSING = "metadata file is missing"
 INVALID_PREFIX = "metadata JSON is invalid: "
 NOT_OBJECT = "metadata JSON must be an object"
+LONE_SURROGATE = "a string holds a lone UTF-16 surrogate escape, which is not text"
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def holds_lone_surrogate(document: object) -> bool:
+    """Whether any string (or key) in a parsed document holds a surrogate code point.
+
+    Decoded from valid UTF-8, a document can only hold one through a `\\uD800`-style escape
+    that no partner completed (a completed pair decodes to one code point above U+FFFF). Such
+    a string cannot be written out as UTF-8: echoing it would crash every report.
+    """
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def may_hold_lone_surrogate(text: str) -> bool:
+    """Cheap pre-check on the JSON text: only a surrogate escape can bring one in."""
+    return _SURROGATE_ESCAPE.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -71,4 +102,7 @@ def parse_document(path: str, raw: bytes) -> Document:
         return Document(path, None, INVALID_PREFIX + str(exc))
     if not isinstance(data, dict):
         return Document(path, None, NOT_OBJECT)
+    if may_hold_lone_surrogate(text) and holds_lone_surrogate(data):
+        # Valid JSON syntax, but not text: stricter than CAVRA, which would crash echoing it.
+        return Document(path, None, INVALID_PREFIX + LONE_SURROGATE)
     return Document(path, data, None)

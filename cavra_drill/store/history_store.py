@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from cavra_drill.contract.documents import holds_lone_surrogate, may_hold_lone_surrogate
 from cavra_drill.contract.integrity import seal_record
 from cavra_drill.errors import EnvironmentFault, InputError
 from cavra_drill.store.atomic import check_writable, write_json_atomic
@@ -32,8 +32,6 @@ from cavra_drill.store.documents import MAX_DOCUMENT_BYTES
 
 HISTORY_SCHEMA = "cavra.go-backend-rollback-drill-history.v1"
 # A \\u escape of a UTF-16 surrogate: the only way a lone surrogate gets into decoded JSON.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_history_for_append(path: Path) -> dict[str, object] | None:
@@ -67,7 +65,7 @@ def read_history_for_append(path: Path) -> dict[str, object] | None:
         raise _invalid(path, "invalid JSON: a number has too many digits") from None
     if not isinstance(document, dict):
         raise _invalid(path, "the top level must be a JSON object")
-    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(document):
+    if may_hold_lone_surrogate(text) and holds_lone_surrogate(document):
         # `"\ud800"` is valid JSON syntax but not text: the history could never be written
         # back as UTF-8, so the append would fail after the drill.
         raise _invalid(path, "a string holds a lone UTF-16 surrogate escape, which is not text")
@@ -188,26 +186,6 @@ def _read_regular_file(path: Path) -> bytes | None:
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise _invalid(path, f"it is larger than {MAX_DOCUMENT_BYTES} bytes")
     return raw
-
-
-def _holds_lone_surrogate(document: object) -> bool:
-    """Whether any string (or key) in the parsed document holds a surrogate code point.
-
-    Decoded from valid UTF-8, a document can only hold one through a `\\uD800`-style escape
-    that no partner completed (a completed pair decodes to one code point above U+FFFF).
-    """
-    stack = [document]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 class _NonFiniteNumber(ValueError):
