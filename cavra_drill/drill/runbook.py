@@ -18,7 +18,6 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from cavra_drill.errors import InputError
@@ -26,6 +25,7 @@ from cavra_drill.errors import InputError
 RUNBOOK_SCHEMA = "cavra-drill.runbook.v1"
 DEFAULT_RUNBOOK_REF = "runbooks/go-backend-python-fallback.md"
 SANDBOX_RUNBOOK = "sandbox.toml"
+MAX_RUNBOOK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -217,10 +217,15 @@ def load_runbook(path: str | None) -> Runbook:
     if path is None:
         text = resources.files("cavra_drill.runbooks").joinpath(SANDBOX_RUNBOOK).read_text(encoding="utf-8")
         return parse_runbook(f"(built-in) {SANDBOX_RUNBOOK}", text)
+    from cavra_drill.store.documents import NotAFile, Unreadable, read_file_bytes
+
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"runbook {path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+        # Bounded and non-blocking: a FIFO or /dev/zero given as a runbook must not hang us.
+        raw = read_file_bytes(path, limit=MAX_RUNBOOK_BYTES)
+    except NotAFile:
+        raise InputError(f"runbook {path}: cannot read it (not a regular file)") from None
+    except Unreadable as exc:
+        raise InputError(f"runbook {path}: cannot read it ({exc})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
