@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 MARKER_ENV = "CAVRA_DRILL_MARKER"
 OWNER_ENV = "CAVRA_DRILL_OWNER_PID"
+# Set by the decision service on each runtime call: its own pid, which the stub must have as
+# its parent once its death signal is armed.
+CALLER_ENV = "CAVRA_DRILL_RUNTIME_CALLER"
 
 _PR_SET_PDEATHSIG = 1
 # After SIGKILL a process is gone within milliseconds unless it is stuck in the kernel

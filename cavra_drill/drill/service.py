@@ -58,7 +58,7 @@ from cavra_drill.contract.settings import (
     parse_float_setting,
 )
 from cavra_drill.drill.policy import DECISIONS, evaluate
-from cavra_drill.drill.processes import OWNER_ENV, set_parent_death_signal
+from cavra_drill.drill.processes import CALLER_ENV, OWNER_ENV, set_parent_death_signal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -248,6 +248,8 @@ class DecisionService:
                 capture_output=True,
                 timeout=timeout,
                 check=False,
+                # The stub checks that its parent is still us once its death signal is armed.
+                env={**os.environ, CALLER_ENV: str(os.getpid())},
             )
         except subprocess.TimeoutExpired:
             return None, f"go runtime timeout after {timeout:g}s"

@@ -104,6 +104,8 @@ def write_stub(bin_dir: Path, *, invocation_log: Path, incident_file: Path, pyth
     """
     from pathlib import Path  # here, not at the top: kept off the per-call import path
 
+    from cavra_drill.drill.processes import CALLER_ENV
+
     shebang = f"#!{python} -I"
     if not python or any(c.isspace() for c in python) or len(shebang.encode()) > _MAX_SHEBANG:
         raise ValueError("python interpreter path cannot be used in a shebang line")
@@ -115,7 +117,9 @@ def write_stub(bin_dir: Path, *, invocation_log: Path, incident_file: Path, pyth
             "import os",
             "import sys",
             "",
-            "expected_parent = os.getppid()",
+            "# The caller names itself: if it died while this interpreter was starting, getppid()",
+            "# here would already be the reaper, and a death signal armed now would never fire.",
+            f"expected_parent = int(os.environ.get({CALLER_ENV!r}) or os.getppid())",
             f"sys.path.insert(0, {str(package_parent)!r})",
             "from cavra_drill.drill.processes import set_parent_death_signal",
             "",
