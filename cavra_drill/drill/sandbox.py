@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,9 @@ from cavra_drill.errors import EnvironmentFault
 # sun_path holds 108 bytes on Linux (104 on macOS), including the terminating NUL.
 _MAX_SOCKET_PATH_BYTES = 103
 _INHERITED_PREFIX = "CAVRA_"
+OWNER_LOCK = ".owner.lock"
+KEPT_MARKER = ".kept"
+SOCKET_DIR_NOTE = "socket-dir"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,9 @@ class Sandbox:
     socket_path: Path
     # Set when the socket lives outside `root` because `root` is too deep for a socket path.
     socket_dir: Path | None = None
+    # An exclusive flock on `root/.owner.lock`, held for the drill's life: the kernel drops it
+    # when the drill dies however it dies, which is how a later drill tells a stale sandbox.
+    owner_fd: int | None = None
 
     def set_incident(self, kind: str | None) -> None:
         """Make every following runtime call misbehave as `kind`; None restores normal calls."""
@@ -105,6 +114,67 @@ class Sandbox:
         shutil.rmtree(self.root, ignore_errors=True)
         if self.socket_dir is not None:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
+        self._release()
+
+    def keep(self) -> None:
+        """Leave the sandbox for inspection (`--keep-sandbox`): later drills will not remove it."""
+        with contextlib.suppress(OSError):
+            (self.root / KEPT_MARKER).write_text("kept for inspection by --keep-sandbox\n")
+        self._release()
+
+    def _release(self) -> None:
+        if self.owner_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.owner_fd)
+
+
+def _hold_owner_lock(root: Path) -> int:
+    fd = os.open(root / OWNER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise EnvironmentFault(f"sandbox {root} is in use by another drill") from None
+    return fd
+
+
+def remove_stale_sandboxes(parent: Path, *, min_age_seconds: float = 300.0) -> list[Path]:
+    """Remove sandboxes under `parent` left by drills that died (SIGKILL, power loss).
+
+    A sandbox is stale when nobody holds its owner lock. Kept sandboxes stay; one without a lock
+    file is left alone while young (its drill may be creating it this instant).
+    """
+    removed: list[Path] = []
+    try:
+        children = [child for child in parent.iterdir() if child.is_dir() and not child.is_symlink()]
+    except OSError:
+        return removed
+    for child in children:
+        if (child / KEPT_MARKER).exists():
+            continue
+        try:
+            fd = os.open(child / OWNER_LOCK, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                if time.time() - child.stat().st_mtime > min_age_seconds:
+                    shutil.rmtree(child, ignore_errors=True)
+                    removed.append(child)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # held: a drill is using it
+        else:
+            socket_note = child / SOCKET_DIR_NOTE
+            with contextlib.suppress(OSError):
+                shutil.rmtree(socket_note.read_text().strip(), ignore_errors=True)
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def create_sandbox(root: Path, *, drill_id: str) -> Sandbox:
@@ -112,7 +182,9 @@ def create_sandbox(root: Path, *, drill_id: str) -> Sandbox:
     root = root.absolute()
     runtime_dir = root / "runtime"
     logs_dir = root / "logs"
-    for directory in (root, root / "bin", runtime_dir, logs_dir):
+    root.mkdir(parents=True, exist_ok=True)
+    owner_fd = _hold_owner_lock(root)
+    for directory in (root / "bin", runtime_dir, logs_dir):
         directory.mkdir(parents=True, exist_ok=True)
     invocation_log = runtime_dir / "invocations.jsonl"
     invocation_log.write_bytes(b"")
@@ -130,6 +202,8 @@ def create_sandbox(root: Path, *, drill_id: str) -> Sandbox:
         if len(os.fsencode(socket_path)) > _MAX_SOCKET_PATH_BYTES:
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise EnvironmentFault("no directory is short enough for a Unix socket; set TMPDIR to a short path")
+        # So that a later drill can remove it too if this one dies without cleaning up.
+        (root / SOCKET_DIR_NOTE).write_text(f"{socket_dir}\n", encoding="utf-8")
     # A socket file left by a killed service stays: the next service removes it only after
     # checking that no live service still answers on it.
     return Sandbox(
@@ -142,4 +216,5 @@ def create_sandbox(root: Path, *, drill_id: str) -> Sandbox:
         logs_dir=logs_dir,
         socket_path=socket_path,
         socket_dir=socket_dir,
+        owner_fd=owner_fd,
     )

@@ -14,7 +14,7 @@ import psutil
 from cavra_drill.drill import processes
 from cavra_drill.drill.policy import DEFAULT_POLICY, PROBE_REQUESTS, evaluate
 from cavra_drill.drill.runbook import SandboxTarget as SandboxSettings
-from cavra_drill.drill.sandbox import Sandbox, create_sandbox
+from cavra_drill.drill.sandbox import Sandbox, create_sandbox, remove_stale_sandboxes
 from cavra_drill.drill.service_client import ServiceError, ServiceHandle, start_service
 from cavra_drill.drill.target import BaselineUnreachable, IncidentReport, RollbackStep, StepResult, VerifyFailed
 
@@ -117,7 +117,12 @@ class SandboxDrillTarget:
         return answers
 
     async def baseline(self) -> str:
-        self.sandbox = await anyio.to_thread.run_sync(lambda: create_sandbox(self.root, drill_id=self.drill_id))
+        def lay_out() -> Sandbox:
+            # What drills that died (SIGKILL) left behind goes first; live ones hold their lock.
+            remove_stale_sandboxes(self.root.parent)
+            return create_sandbox(self.root, drill_id=self.drill_id)
+
+        self.sandbox = await anyio.to_thread.run_sync(lay_out)
         fault = "stop-ignores-sigterm" if self.faults.stop_ignores_sigterm else None
         try:
             service = await start_service(
@@ -233,8 +238,8 @@ class SandboxDrillTarget:
             await service.stop(self.settings.stop_grace_seconds)
         await anyio.to_thread.run_sync(processes.sweep_drill, self.drill_id)
         leftovers = [p.pid for p in await anyio.to_thread.run_sync(processes.find_marked, self.drill_id)]
-        if self.sandbox is not None and not self.keep:
-            await anyio.to_thread.run_sync(self.sandbox.remove)
+        if self.sandbox is not None:
+            await anyio.to_thread.run_sync(self.sandbox.keep if self.keep else self.sandbox.remove)
         if not self.keep:
             with contextlib.suppress(OSError):  # not empty: another drill is using it
                 self.root.parent.rmdir()

@@ -9,8 +9,10 @@ import pytest
 from cavra_drill.contract.settings import ENV_MODE, ENV_RUNTIME_PATH, ENV_RUNTIME_POLICY, ENV_RUNTIME_TIMEOUT
 from cavra_drill.drill.policy import DEFAULT_POLICY
 from cavra_drill.drill.processes import MARKER_ENV, OWNER_ENV
-from cavra_drill.drill.sandbox import Sandbox, create_sandbox
+from cavra_drill.drill.sandbox import Sandbox, create_sandbox, remove_stale_sandboxes
 from cavra_drill.drill.service import FAULT_ENV
+from cavra_drill.errors import EnvironmentFault
+from drill.conftest import DrillIds
 
 
 def test_layout(sandbox: Sandbox) -> None:
@@ -45,9 +47,25 @@ def test_recreating_resets_the_log_and_the_incident(tmp_path: Path, drill_id: st
     box = create_sandbox(tmp_path / "s", drill_id=drill_id)
     box.invocation_log.write_text('{"pid": 1}\n')
     box.set_incident("crash")
+    # While its drill holds it, a sandbox cannot be laid out again under it.
+    with pytest.raises(EnvironmentFault, match="in use by another drill"):
+        create_sandbox(tmp_path / "s", drill_id=drill_id)
+    box.keep()  # the first drill is over (and left it for inspection)
     again = create_sandbox(tmp_path / "s", drill_id=drill_id)
     assert again.runtime_invocations() == []
     assert not again.incident_file.exists()
+    again.remove()
+
+
+def test_stale_sandboxes_are_removed_and_live_or_kept_ones_stay(tmp_path: Path, drill_ids: DrillIds) -> None:
+    live = create_sandbox(tmp_path / "live", drill_id=drill_ids.new())
+    kept = create_sandbox(tmp_path / "kept", drill_id=drill_ids.new())
+    kept.keep()
+    dead = create_sandbox(tmp_path / "dead", drill_id=drill_ids.new())
+    dead._release()  # what the kernel does when a drill dies: its lock goes with it
+    assert remove_stale_sandboxes(tmp_path) == [dead.root]
+    assert live.root.exists() and kept.root.exists() and not dead.root.exists()
+    live.remove()
 
 
 def test_set_incident(sandbox: Sandbox) -> None:

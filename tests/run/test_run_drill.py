@@ -157,6 +157,9 @@ def test_keep_sandbox_keeps_the_stub_and_its_invocation_log(drills: Drills) -> N
     (box,) = (drills.out / "sandbox").iterdir()
     assert (box / "bin" / "cavra-runtime").stat().st_mode & 0o111
     assert (box / "policy.json").is_file()
+    # A later drill clears up sandboxes of dead drills, but not one kept on purpose.
+    assert drills.run().returncode == 0
+    assert list((drills.out / "sandbox").iterdir()) == [box]
 
 
 def test_a_passing_drill_right_after_a_failing_one_is_the_latest(drills: Drills) -> None:

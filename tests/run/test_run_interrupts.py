@@ -55,7 +55,11 @@ def test_sigkilled_drill_leaves_no_process_behind(drills: Drills) -> None:
     while drills.leaked() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert drills.leaked() == []
-    # And the next run starts cleanly on the same work directory.
+    # The killed drill's sandbox is still there: nothing could remove it.
+    assert list((drills.out / "sandbox").iterdir())
+    # The next run starts cleanly on the same work directory, and removes it (nobody holds its
+    # owner lock any more).
     result = drills.run()
     assert_no_traceback(result)
     assert result.returncode == 0
+    assert not (drills.out / "sandbox").exists()
