@@ -286,6 +286,26 @@ def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
             "pass --environment to match it or use another history"
         )
 
+    def readiness_now() -> Report:
+        """CAVRA's production readiness (rollback part) for this run's files, as of now."""
+        return production_report(
+            ReadinessSettings(
+                mode=mode,
+                plan=plan_path,
+                rehearsal=str(evidence_path),
+                history=str(history_path),
+                schedule=schedule_path,
+                max_age_days=cs.parse_float_setting(environ.get(cs.ENV_MAX_AGE_DAYS), cs.DEFAULT_MAX_AGE_DAYS),
+                due_soon_days=cs.parse_float_setting(environ.get(cs.ENV_DUE_SOON_DAYS), cs.DEFAULT_DUE_SOON_DAYS),
+                now=datetime.now(UTC),
+            ).judge()
+        )
+
+    # What the readiness report echoes from the inputs (their paths, plan and schedule fields)
+    # is the same before and after the drill: gate it now, so an unsafe value refuses the drill
+    # before anything is written rather than after the evidence and history are.
+    check_safe(readiness_now(), artifact="production readiness report")
+
     started = datetime.now(UTC)
     drill_id = _new_drill_id(started)
     from cavra_drill.drill.engine import DrillPlan
@@ -345,17 +365,7 @@ def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
             drills = written["drills"]
             assert isinstance(drills, list)
             record = drills[-1]  # as sealed into the history's chain
-            readiness_settings = ReadinessSettings(
-                mode=mode,
-                plan=plan_path,
-                rehearsal=str(evidence_path),
-                history=str(history_path),
-                schedule=schedule_path,
-                max_age_days=cs.parse_float_setting(environ.get(cs.ENV_MAX_AGE_DAYS), cs.DEFAULT_MAX_AGE_DAYS),
-                due_soon_days=cs.parse_float_setting(environ.get(cs.ENV_DUE_SOON_DAYS), cs.DEFAULT_DUE_SOON_DAYS),
-                now=datetime.now(UTC),
-            )
-            readiness = production_report(readiness_settings.judge())
+            readiness = readiness_now()
             check_safe(readiness, artifact="production readiness report")
             write_json_atomic(readiness_path, readiness, what="production readiness report")
             files = {
