@@ -244,6 +244,17 @@ def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
     mode = cs.normalize_mode(options.mode if options.mode is not None else environ.get(cs.ENV_MODE))
 
     # Preflight: everything that can refuse the drill does so before anything is written.
+    # Paths come first: reports echo them, and the default plan is written under the workdir.
+    check_safe(
+        {
+            "--workdir": str(workdir),
+            "--plan": plan_path,
+            "--rehearsal": str(evidence_path),
+            "--history": str(history_path),
+            "--schedule": schedule_path,
+        },
+        artifact="paths echoed in reports",
+    )
     try:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
