@@ -18,27 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.timing import time_command
+from cavra_drill.cli.run import SAMPLE_PLAN
 
 
 def write_samples(directory: Path) -> dict[str, str]:
     now = datetime.now(UTC)
-    plan = {
-        "schema_version": "cavra.go-backend-rollback-plan.v1",
-        "status": "ready",
-        "target_mode": "disabled",
-        "approved": True,
-        "approval_id": "apr_go_backend_rollback",
-        "max_recovery_minutes": 15,
-        "controls": [
-            "python-fallback-available",
-            "promoted-mode-disable-tested",
-            "rollback-approval-recorded",
-            "operator-runbook-linked",
-            "evidence-capture-enabled",
-        ],
-        "rollback_steps": ["Set CAVRA_GO_BACKEND_MODE=disabled."],
-        "evidence_refs": [],
-    }
+    plan = SAMPLE_PLAN  # CAVRA's documented sample plan, as `run` writes it
     evidence = {
         "schema_version": "cavra.go-backend-rollback-rehearsal.v1",
         "status": "pass",

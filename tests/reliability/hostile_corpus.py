@@ -21,6 +21,7 @@ Contents are built at run time; nothing here is a real secret, host or person.
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import os
 import socket
@@ -28,7 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-PLAN_SCHEMA = "cavra.go-backend-rollback-plan.v1"
+from cavra_drill.cli.run import SAMPLE_PLAN
+from cavra_drill.contract.plan import PLAN_SCHEMA
+
 REHEARSAL_SCHEMA = "cavra.go-backend-rollback-rehearsal.v1"
 HISTORY_SCHEMA = "cavra.go-backend-rollback-drill-history.v1"
 SCHEDULE_SCHEMA = "cavra.go-backend-rollback-drill-schedule.v1"
@@ -37,23 +40,8 @@ BIG_BYTES = 50 * 1024 * 1024
 
 
 def plan() -> dict[str, object]:
-    return {
-        "schema_version": PLAN_SCHEMA,
-        "status": "ready",
-        "target_mode": "disabled",
-        "approved": True,
-        "approval_id": "apr_go_backend_rollback",
-        "max_recovery_minutes": 15,
-        "controls": [
-            "python-fallback-available",
-            "promoted-mode-disable-tested",
-            "rollback-approval-recorded",
-            "operator-runbook-linked",
-            "evidence-capture-enabled",
-        ],
-        "rollback_steps": ["Set CAVRA_GO_BACKEND_MODE=disabled.", "Restart the process using CAVRA."],
-        "evidence_refs": ["go-rollback-readiness://ci/ready"],
-    }
+    """CAVRA's documented sample plan, a fresh copy each time (the corpus breaks it field by field)."""
+    return copy.deepcopy(SAMPLE_PLAN)
 
 
 def rehearsal() -> dict[str, object]:
@@ -217,7 +205,7 @@ def _through_a_file(path: Path) -> None:
 
 
 def _latin1(path: Path) -> None:
-    path.write_bytes(dumps(plan()).replace(b"Restart the process", "Redémarrer le processus".encode("latin-1")))
+    path.write_bytes(dumps(plan()).replace(b"Restart API", "Redémarrer API".encode("latin-1")))
 
 
 def _utf16(path: Path) -> None:
