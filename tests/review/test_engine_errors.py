@@ -11,8 +11,9 @@ from pathlib import Path
 
 from clirun import assert_no_traceback
 from drillrun import Drills
+from waiting import wait_until
 
-from review.support import cmdline, command_runbook, marked_children, wait_until
+from review.support import cmdline, command_runbook, marked_children
 
 
 def test_service_dying_under_the_incident_is_recorded_not_a_traceback(drills: Drills) -> None:

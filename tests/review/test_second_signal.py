@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 from drillrun import Drills
+from waiting import wait_until
 
-from review.support import alive, command_runbook, marked_children, wait_until
+from review.support import alive, command_runbook, marked_children
 
 
 @pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["then-SIGINT", "then-SIGTERM"])
@@ -58,8 +59,7 @@ def test_sigterm_after_sigint_still_stops_a_runbook_command(drills: Drills, tmp_
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
-        time.sleep(0.5)
-        assert not alive(command), f"restart command {command} still running (drill exit {proc.returncode})"
+        wait_until(lambda: not alive(command), timeout=5, what=f"restart command {command} to end")
         assert proc.returncode == 130, err[-1500:]
     finally:
         if alive(command):
@@ -79,8 +79,7 @@ def test_sighup_stops_a_runbook_command(drills: Drills, tmp_path: Path) -> None:
         time.sleep(0.3)
         proc.send_signal(signal.SIGHUP)
         proc.communicate(timeout=60)
-        time.sleep(0.5)
-        assert not alive(command), f"restart command {command} still running (drill exit {proc.returncode})"
+        wait_until(lambda: not alive(command), timeout=5, what=f"restart command {command} to end")
     finally:
         if alive(command):
             os.kill(command, signal.SIGKILL)

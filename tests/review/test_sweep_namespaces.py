@@ -18,9 +18,9 @@ from pathlib import Path
 import psutil
 import pytest
 from clirun import clean_env
+from waiting import wait_until
 
 from cavra_drill.drill import processes
-from review.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from clirun import assert_no_traceback
 from drillrun import Drills
 from filelock import FileLock
+from waiting import wait_until
 
-from review.support import marked_children, wait_until
+from review.support import marked_children
 
 
 def test_a_busy_history_lock_keeps_the_evidence_and_says_the_history_lacks_it(drills: Drills) -> None:

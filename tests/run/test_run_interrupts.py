@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 from clirun import assert_no_traceback
 from drillrun import Drills
+from waiting import wait_until
 
 from cavra_drill.drill import processes
 
 
 def wait_for_service(drills: Drills, owner: int, *, restarted: bool = False, timeout: float = 30) -> None:
     """Until the drill has started a marked child (with `restarted`, the slow restarted service)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def started() -> bool:
         for proc in processes.find_marked():
             try:
                 environ = proc.environ()
@@ -25,9 +25,10 @@ def wait_for_service(drills: Drills, owner: int, *, restarted: bool = False, tim
             if marker is None or marker[0] != owner:
                 continue
             if not restarted or environ.get("CAVRA_DRILL_SERVICE_FAULT", "").startswith("slow-restart"):
-                return
-        time.sleep(0.02)
-    raise AssertionError("the drill never started its service")
+                return True
+        return False
+
+    wait_until(started, timeout=timeout, what="the drill's service")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -51,10 +52,7 @@ def test_sigkilled_drill_leaves_no_process_behind(drills: Drills) -> None:
     proc.kill()
     proc.communicate(timeout=30)
     # Children die with their parent (parent-death signal); give the kernel a moment to reap.
-    deadline = time.monotonic() + 5
-    while drills.leaked() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert drills.leaked() == []
+    wait_until(lambda: drills.leaked() == [], timeout=5, what="the killed drill's children to die")
     # The killed drill's sandbox is still there: nothing could remove it.
     assert list((drills.out / "sandbox").iterdir())
     # The next run starts cleanly on the same work directory, and removes it (nobody holds its

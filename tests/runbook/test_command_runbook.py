@@ -10,13 +10,13 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clirun import assert_no_traceback
 from drillrun import Drills
+from waiting import wait_until
 
 from runbook import mode_service
 
@@ -177,13 +177,8 @@ def test_a_runbook_command_dies_with_a_sigkilled_drill(
     hung = f'[restart]\nshell = "echo $$ > {pid_file}; exec sleep 30"\ntimeout_seconds = 60\n'
     runbook.write_text(text[: text.index("[restart]")] + hung + text[text.index("[verify]") :])
     proc = drills.start("--runbook", str(runbook))
-    deadline = time.monotonic() + 30
-    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), timeout=30, what="the restart command")
     pid = int(pid_file.read_text())
     proc.kill()
     proc.communicate(timeout=30)
-    deadline = time.monotonic() + 5
-    while mode_service.running(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not mode_service.running(pid), "the runbook command outlived the SIGKILLed drill"
+    wait_until(lambda: not mode_service.running(pid), timeout=5, what="the runbook command to die with the drill")
