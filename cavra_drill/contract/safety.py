@@ -174,8 +174,11 @@ def scan_text(text: str) -> list[str]:
         found.add("hostname")
     # A path's file name may be dotted (`report.schema.json`), but a directory named like a host
     # (`/srv/db01.prod.corp.example/plan.json`) names one: check every component but the last.
-    if has_dot and "hostname" not in found and "/" in text and any(
-        _is_bare_hostname(part) for part in text.split("/")[:-1] if "." in part
+    if (
+        has_dot
+        and "hostname" not in found
+        and "/" in text
+        and any(_is_bare_hostname(part) for part in text.split("/")[:-1] if "." in part)
     ):
         found.add("hostname")
     return [rule for rule in RULE_NAMES if rule in found]
