@@ -255,6 +255,10 @@ def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
         },
         artifact="paths echoed in reports",
     )
+    plan_configured = options.plan is not None or bool(cs.setting_from(environ, cs.ENV_PLAN))
+    if plan_configured:
+        # A configured plan is judged before the workdir is even created: refused means untouched.
+        _approved_plan(plan_path)
     try:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -283,7 +287,7 @@ def _execute(options: RunOptions, env: Mapping[str, str] | None) -> RunResult:
             "production readiness report": readiness_path,
         },
     )
-    if options.plan is None and not cs.setting_from(environ, cs.ENV_PLAN) and not Path(plan_path).exists():
+    if not plan_configured and not Path(plan_path).exists():
         write_json_atomic(Path(plan_path), SAMPLE_PLAN, what="default rollback plan")
     _, plan = _approved_plan(plan_path)
     plan_sha256 = _plan_digest(plan_path) if outputs.attestation is not None else None

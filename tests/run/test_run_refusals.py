@@ -65,8 +65,7 @@ def test_invalid_or_unapproved_plan_exits_3_and_writes_nothing(
     assert result.returncode == 3
     line = one_line_error(result.stderr)
     assert "plan.json" in line and field in line
-    assert not (drills.out / EVIDENCE).exists()
-    assert not (drills.out / HISTORY).exists()
+    assert not drills.out.exists(), "a refused plan must leave no trace, not even the workdir"
 
 
 @pytest.mark.parametrize(
