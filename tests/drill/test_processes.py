@@ -4,10 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
+from waiting import poll_until
 
 from cavra_drill.drill import processes
 from cavra_drill.drill.processes import (
@@ -81,12 +81,7 @@ def gone(pid: int) -> bool:
 def wait_gone(pid: int, timeout: float = 5.0) -> bool:
     # Not psutil's wait(): it waits for the pid to be reaped, and an orphan is reaped by
     # pid 1 whenever pid 1 gets round to it (about a second, in some containers).
-    deadline = time.monotonic() + timeout
-    while not gone(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+    return poll_until(lambda: gone(pid), timeout=timeout, interval=0.01)
 
 
 def finish(proc: subprocess.Popen[str]) -> None:

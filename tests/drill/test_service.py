@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 import psutil
 import pytest
+from waiting import poll_until
 
 from cavra_drill.drill.policy import DEFAULT_POLICY, PROBE_REQUESTS, evaluate
 from cavra_drill.drill.sandbox import Sandbox
@@ -402,16 +403,14 @@ sys.stdin.read()
         service_pid = int(owner.stdout.readline())
         owner.kill()
         owner.wait(5)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+
+        def dead() -> bool:
             try:
-                if psutil.Process(service_pid).status() == psutil.STATUS_ZOMBIE:
-                    break
+                return bool(psutil.Process(service_pid).status() == psutil.STATUS_ZOMBIE)
             except psutil.NoSuchProcess:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the service outlived its owner")
+                return True
+
+        assert poll_until(dead, timeout=5, interval=0.01), "the service outlived its owner"
     finally:
         if owner.poll() is None:
             owner.kill()

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waiting import poll_until
+
 from cavra_drill.drill import processes
 
 EVIDENCE = "go-backend-rollback-rehearsal.json"
@@ -116,12 +118,8 @@ class DrillRunner:
     def wait_no_leaks(self, owners: Sequence[int] | None = None, timeout: float = 5.0) -> tuple[float, list[int]]:
         """(seconds it took, pids still alive after `timeout`) for the drills of `owners`."""
         started = time.monotonic()
-        while True:
-            alive = self.leaked(owners)
-            waited = time.monotonic() - started
-            if not alive or waited >= timeout:
-                return waited, alive
-            time.sleep(0.02)
+        poll_until(lambda: not self.leaked(owners), timeout=timeout)
+        return time.monotonic() - started, self.leaked(owners)
 
     def stop_leaks(self) -> list[int]:
         """Stop whatever is left (after a failed check), so one failure does not cascade."""
@@ -161,10 +159,13 @@ ProcessTest = Callable[[dict[str, str], list[str]], bool]
 
 def wait_for_process(owner: int, test: ProcessTest, *, timeout: float, alive: Callable[[], bool] | None = None) -> bool:
     """Until a process marked by `owner`'s drill passes `test`; False on timeout or when `alive` says no."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    stopped = False
+
+    def found() -> bool:
+        nonlocal stopped
         if alive is not None and not alive():
-            return False
+            stopped = True
+            return True
         for proc in processes.find_marked():
             marker = marker_of(proc)
             if marker is None or marker[0] != owner:
@@ -172,8 +173,9 @@ def wait_for_process(owner: int, test: ProcessTest, *, timeout: float, alive: Ca
             seen = _environ_and_cmdline(proc)
             if seen is not None and test(*seen):
                 return True
-        time.sleep(0.005)
-    return False
+        return False
+
+    return poll_until(found, timeout=timeout, interval=0.005) and not stopped
 
 
 def is_runtime_call(environ: dict[str, str], cmdline: list[str]) -> bool:
@@ -191,23 +193,20 @@ def is_service(mode: str, *, fault_prefix: str | None = None) -> ProcessTest:
 
 
 def wait_for_path(pattern: str, root: Path, *, timeout: float, alive: Callable[[], bool] | None = None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    stopped = False
+
+    def found() -> bool:
+        nonlocal stopped
         if alive is not None and not alive():
-            return False
-        if any(root.glob(pattern)):
+            stopped = True
             return True
-        time.sleep(0.005)
-    return False
+        return any(root.glob(pattern))
+
+    return poll_until(found, timeout=timeout, interval=0.005) and not stopped
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
+    return poll_until(condition, timeout=timeout, interval=interval)
 
 
 def wait_for_incident(runner: DrillRunner, proc: subprocess.Popen[str], *, timeout: float = 30) -> bool:
@@ -215,13 +214,15 @@ def wait_for_incident(runner: DrillRunner, proc: subprocess.Popen[str], *, timeo
 
     Sandboxes left by earlier, killed drills may hold an incident file too: they do not count.
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        for found in runner.out.glob("sandbox/*/runtime/incident"):
-            if found.parent.parent.name not in runner.sandboxes_at_start:
-                return True
-        time.sleep(0.005)
-    return False
+
+    def injected() -> bool:
+        return any(
+            found.parent.parent.name not in runner.sandboxes_at_start
+            for found in runner.out.glob("sandbox/*/runtime/incident")
+        )
+
+    poll_until(lambda: proc.poll() is not None or injected(), timeout=timeout, interval=0.005)
+    return injected()
 
 
 # --- inotify: react to a temporary file the moment it is created ---------------------------
